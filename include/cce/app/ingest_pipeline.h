@@ -1,0 +1,60 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "cce/metrics/agent_metrics.h"
+#include "cce/server/otlp_routes.h"
+#include "cce/store/store.h"
+#include "cce/usage/ledger.h"
+#include "cce/usage/otel_normalizer.h"
+#include "cce/util/clock.h"
+
+namespace cce::app {
+
+// The one writer of OTLP data. HTTP threads hand it decoded requests and wait; it normalizes
+// them in arrival order, writes a group of them in one SQLite transaction (group commit), and
+// only then applies them to the in-memory ledger and releases the waiters. If the commit fails,
+// nothing is counted, the ingest state is reloaded from the store, and the clients hear 503.
+class IngestPipeline final : public server::OtlpSink {
+ public:
+  IngestPipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
+                 metrics::AgentMetrics& metrics, const util::Clock& clock);
+  ~IngestPipeline() override;
+
+  void start();
+  // Finishes what is queued, then stops the writer.
+  void stop();
+
+  server::IngestReply ingest(otlp::MetricsRequest req) override;
+  server::IngestReply ingest(otlp::LogsRequest req) override;
+  void discarded_spans(size_t n) override;
+
+ private:
+  struct Job {
+    std::variant<otlp::MetricsRequest, otlp::LogsRequest> request;
+    std::promise<server::IngestReply> reply;
+  };
+  server::IngestReply submit(std::variant<otlp::MetricsRequest, otlp::LogsRequest> request);
+  void run();
+  void process(std::vector<Job>& group);
+
+  store::Store& store_;
+  usage::Ledger& ledger_;
+  usage::OtelNormalizer& normalizer_;
+  metrics::AgentMetrics& metrics_;
+  const util::Clock& clock_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+  util::TimePoint last_prune_{};
+};
+
+}  // namespace cce::app

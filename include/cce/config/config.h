@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cce/store/store.h"
+#include "cce/usage/identity.h"
+
+namespace cce::config {
+
+using std::chrono::milliseconds;
+
+// Thrown for a bad file, unknown key, wrong type or bad value. what() names the key and says
+// what is allowed; it is printed to the user as is.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+  std::string str() const;
+};
+
+// Every default lives here, and only here.
+struct Config {
+  struct Http {
+    size_t max_connections = 512;  // worker threads per listener, grown on demand
+    size_t min_threads = 4;
+    milliseconds keep_alive_timeout{5000};
+    size_t keep_alive_max_requests = 100;
+    milliseconds read_timeout{10000};
+    milliseconds write_timeout{10000};
+    bool tcp_nodelay = true;
+  } http;
+
+  struct Otlp {
+    bool enabled = true;
+    ListenAddress listen{"127.0.0.1", 4318};
+    size_t max_body_bytes = 64u << 20;  // checked after decompression
+    std::vector<std::string> auth_tokens;
+    std::string auth_tokens_file;
+    milliseconds dedupe_window{std::chrono::hours(1)};
+    milliseconds series_ttl{std::chrono::hours(24)};
+  } otlp;
+
+  struct Exposition {
+    ListenAddress listen{"127.0.0.1", 14318};
+    int daily_window_days = 3;
+  } exposition;
+
+  struct Store {
+    std::string path = "claude-code-exporter.db";
+    store::Synchronous synchronous = store::Synchronous::kFull;
+  } store;
+
+  usage::IdentityConfig identity;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+};
+
+// Parses TOML text; `origin` names the file in messages. Strict: unknown keys are errors.
+Config parse(const std::string& toml_text, const std::string& origin);
+Config load_file(const std::string& path);
+
+// Applies environment overrides for secrets (CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS) and reads
+// otlp.auth_tokens_file. `getenv` is injectable for tests.
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv);
+
+// The effective configuration as TOML, secrets masked (for --check-config).
+std::string to_toml(const Config& config);
+
+ListenAddress parse_listen(const std::string& value, const std::string& key);
+
+}  // namespace cce::config

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian bookworm package the agent, its tests and its tools need.
+# Usage: scripts/install-deps.sh [--runtime-only]
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev
+  libspdlog-dev libfmt-dev doctest-dev libprotobuf-dev protobuf-compiler
+  libsqlite3-dev zlib1g-dev libssl-dev
+)
+test_pkgs=(
+  prometheus prometheus-alertmanager clang-format python3 curl sqlite3
+)
+
+pkgs=("${build_pkgs[@]}")
+[ "${1:-}" = "--runtime-only" ] || pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends keeps prometheus from pulling a web UI build chain.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Debian packages enable and start their services; tests run their own instances.
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+  fi
+done
+echo "install-deps: installed ${missing[*]}"

@@ -1,0 +1,118 @@
+#include "cce/app/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cce/app/ingest_pipeline.h"
+#include "cce/app/landing_page.h"
+#include "cce/metrics/agent_metrics.h"
+#include "cce/metrics/exposition.h"
+#include "cce/metrics/usage_collector.h"
+#include "cce/server/http_listener.h"
+#include "cce/server/otlp_routes.h"
+#include "cce/server/status_routes.h"
+#include "cce/store/store.h"
+#include "cce/usage/ledger.h"
+#include "cce/usage/otel_normalizer.h"
+
+namespace cce::app {
+
+struct App::Impl {
+  Impl(config::Config c, std::shared_ptr<const util::Clock> clk)
+      : config(std::move(c)),
+        clock(std::move(clk)),
+        normalizer(config.identity,
+                   std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
+                   std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count()),
+        collector(ledger, *clock, metrics::CollectorOptions{config.exposition.daily_window_days}),
+        otlp_listener(config.http),
+        metrics_listener(config.http) {}
+
+  config::Config config;
+  std::shared_ptr<const util::Clock> clock;
+  metrics::AgentMetrics agent_metrics;
+  usage::Ledger ledger;
+  usage::OtelNormalizer normalizer;
+  metrics::UsageCollector collector;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<IngestPipeline> pipeline;
+  server::HttpListener otlp_listener;
+  server::HttpListener metrics_listener;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> started{false};
+  double started_at = 0;
+};
+
+App::App(config::Config config, std::shared_ptr<const util::Clock> clock)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(clock))) {}
+
+App::~App() { stop(); }
+
+void App::start() {
+  auto& m = *impl_;
+  m.started_at = util::to_unix_seconds(m.clock->now());
+  m.store = store::Store::open(m.config.store.path, m.config.store.synchronous);
+  m.store->load(m.ledger, m.normalizer);
+  spdlog::info("store: {} (schema v{}), {} actors loaded", m.config.store.path,
+               m.store->schema_version(), m.ledger.actor_count());
+  m.pipeline = std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
+                                                *m.clock);
+  m.pipeline->start();
+  m.started = true;
+
+  server::mount_status_routes(
+      m.metrics_listener.server(),
+      server::StatusHandlers{[this] { return metrics_text(); },
+                             [this] {
+                               auto& s = *impl_;
+                               LandingInfo info;
+                               info.otlp_enabled = s.config.otlp.enabled;
+                               info.otlp_listen = s.config.otlp.listen.str();
+                               info.otlp_auth = !s.config.otlp.auth_tokens.empty();
+                               info.started_at = s.started_at;
+                               info.now = util::to_unix_seconds(s.clock->now());
+                               info.last_metrics = s.agent_metrics.otlp_last_received("metrics");
+                               info.last_logs = s.agent_metrics.otlp_last_received("logs");
+                               info.actors = s.ledger.actor_count();
+                               info.store_path = s.config.store.path;
+                               return render_landing_page(info);
+                             },
+                             [this] { return impl_->ready.load(); }});
+  m.metrics_listener.start(m.config.exposition.listen);
+  spdlog::info("metrics: serving /metrics on {}:{}", m.config.exposition.listen.host,
+               m.metrics_listener.port());
+
+  if (m.config.otlp.enabled) {
+    server::mount_otlp_routes(m.otlp_listener.server(), *m.pipeline, m.agent_metrics,
+                              server::OtlpRouteOptions{m.config.otlp.max_body_bytes,
+                                                       m.config.otlp.auth_tokens});
+    m.otlp_listener.start(m.config.otlp.listen);
+    spdlog::info("otlp: receiving OTLP/HTTP on {}:{} (/v1/metrics, /v1/logs, /v1/traces){}",
+                 m.config.otlp.listen.host, m.otlp_listener.port(),
+                 m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required");
+  }
+  m.ready = true;
+}
+
+void App::stop() {
+  auto& m = *impl_;
+  if (!m.started.exchange(false)) return;
+  m.ready = false;
+  // Order matters: stop taking data, drain the writer, then close the store.
+  m.otlp_listener.stop();
+  if (m.pipeline) m.pipeline->stop();
+  m.metrics_listener.stop();
+  if (m.store) {
+    m.store->checkpoint();
+    m.store.reset();
+  }
+  spdlog::info("stopped; store flushed");
+}
+
+int App::otlp_port() const { return impl_->otlp_listener.port(); }
+int App::metrics_port() const { return impl_->metrics_listener.port(); }
+
+std::string App::metrics_text() const {
+  return metrics::render_text({&impl_->agent_metrics.registry(), &impl_->collector});
+}
+
+}  // namespace cce::app

@@ -1,0 +1,132 @@
+#include "cce/app/ingest_pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace cce::app {
+
+namespace {
+constexpr size_t kMaxGroup = 256;
+}
+
+IngestPipeline::IngestPipeline(store::Store& store, usage::Ledger& ledger,
+                               usage::OtelNormalizer& normalizer, metrics::AgentMetrics& metrics,
+                               const util::Clock& clock)
+    : store_(store), ledger_(ledger), normalizer_(normalizer), metrics_(metrics), clock_(clock) {}
+
+IngestPipeline::~IngestPipeline() { stop(); }
+
+void IngestPipeline::start() {
+  last_prune_ = clock_.now();
+  writer_ = std::thread([this] { run(); });
+}
+
+void IngestPipeline::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+server::IngestReply IngestPipeline::ingest(otlp::MetricsRequest req) { return submit(std::move(req)); }
+server::IngestReply IngestPipeline::ingest(otlp::LogsRequest req) { return submit(std::move(req)); }
+
+void IngestPipeline::discarded_spans(size_t n) {
+  metrics_.otlp_points("traces", "ignored", static_cast<double>(n));
+  metrics_.otlp_received("traces", util::to_unix_seconds(clock_.now()));
+}
+
+server::IngestReply IngestPipeline::submit(
+    std::variant<otlp::MetricsRequest, otlp::LogsRequest> request) {
+  std::future<server::IngestReply> reply;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return server::IngestReply{false, 0, "shutting down"};
+    Job job{std::move(request), {}};
+    reply = job.reply.get_future();
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return reply.get();
+}
+
+void IngestPipeline::run() {
+  for (;;) {
+    std::vector<Job> group;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && group.size() < kMaxGroup) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!group.empty()) process(group);
+    // Housekeeping between groups: forget old duplicate-detection keys and idle series.
+    const auto now = clock_.now();
+    if (now - last_prune_ > std::chrono::minutes(1)) {
+      last_prune_ = now;
+      auto cut = normalizer_.prune(now);
+      try {
+        store_.prune(cut.seen_before, cut.series_before);
+      } catch (const std::exception& e) {
+        metrics_.store_error();
+        spdlog::error("store: pruning failed: {}", e.what());
+      }
+    }
+  }
+}
+
+void IngestPipeline::process(std::vector<Job>& group) {
+  const auto now = clock_.now();
+  std::vector<usage::IngestResult> results;
+  results.reserve(group.size());
+  std::vector<usage::Observation> observations;
+  std::vector<usage::Ledger::ActorTouch> actors;
+  for (auto& job : group) {
+    results.push_back(std::visit([&](const auto& r) { return normalizer_.ingest(r, now); },
+                                 job.request));
+    auto& r = results.back();
+    observations.insert(observations.end(), r.observations.begin(), r.observations.end());
+    for (const auto& a : r.actors) {
+      actors.push_back({a.actor, a.otel_team, util::to_unix_seconds(now)});
+    }
+  }
+  usage::LedgerChanges changes = ledger_.stage_otel(observations, actors);
+  std::vector<const usage::IngestResult*> ptrs;
+  for (const auto& r : results) ptrs.push_back(&r);
+  try {
+    store_.write_ingest(changes, ptrs);
+  } catch (const std::exception& e) {
+    metrics_.store_error();
+    spdlog::error("store: could not commit {} OTLP request(s), answering 503: {}", group.size(),
+                  e.what());
+    try {
+      store_.load_normalizer(normalizer_);  // undo the state the failed group moved
+    } catch (const std::exception& e2) {
+      spdlog::error("store: reloading ingest state failed: {}", e2.what());
+    }
+    for (auto& job : group) job.reply.set_value(server::IngestReply{false, 0, {}});
+    return;
+  }
+  ledger_.apply(changes);
+  for (size_t i = 0; i < group.size(); ++i) {
+    const auto& r = results[i];
+    const char* signal =
+        std::holds_alternative<otlp::MetricsRequest>(group[i].request) ? "metrics" : "logs";
+    metrics_.otlp_points(signal, "accepted", static_cast<double>(r.accepted));
+    metrics_.otlp_points(signal, "duplicate", static_cast<double>(r.duplicate));
+    metrics_.otlp_points(signal, "rejected", static_cast<double>(r.rejected));
+    metrics_.otlp_points(signal, "ignored", static_cast<double>(r.ignored));
+    metrics_.otlp_received(signal, util::to_unix_seconds(now));
+    std::string message;
+    if (r.rejected > 0) {
+      message = std::to_string(r.rejected) + " rejected: " + r.rejection_message;
+    }
+    group[i].reply.set_value(server::IngestReply{true, r.rejected, std::move(message)});
+  }
+}
+
+}  // namespace cce::app

@@ -1,0 +1,235 @@
+#include "cce/otlp/decoder.h"
+
+#include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <mutex>
+
+#include "otlp.pb.h"
+
+namespace cce::otlp {
+namespace {
+
+namespace pb = cce::otlp::pb;
+
+// libprotobuf logs parse problems (e.g. invalid UTF-8) to stderr; a receiver facing the open
+// network must not let clients write into its log, so those messages are dropped. Decode
+// failures are reported through the return value instead.
+void silence_protobuf_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(nullptr); });
+}
+
+AttrValue convert_value(const pb::AnyValue& v);
+
+std::string hex(const std::string& bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string composite_text(const pb::AnyValue& v) {
+  switch (v.value_case()) {
+    case pb::AnyValue::kArrayValue: {
+      std::string s = "[";
+      for (int i = 0; i < v.array_value().values_size(); ++i) {
+        if (i) s += ",";
+        s += to_text(convert_value(v.array_value().values(i)));
+      }
+      return s + "]";
+    }
+    case pb::AnyValue::kKvlistValue: {
+      std::string s = "{";
+      for (int i = 0; i < v.kvlist_value().values_size(); ++i) {
+        const auto& kv = v.kvlist_value().values(i);
+        if (i) s += ",";
+        s += kv.key() + "=" + to_text(convert_value(kv.value()));
+      }
+      return s + "}";
+    }
+    case pb::AnyValue::kBytesValue: return "0x" + hex(v.bytes_value());
+    default: return {};
+  }
+}
+
+AttrValue convert_value(const pb::AnyValue& v) {
+  switch (v.value_case()) {
+    case pb::AnyValue::kStringValue: return v.string_value();
+    case pb::AnyValue::kBoolValue: return v.bool_value();
+    case pb::AnyValue::kIntValue: return static_cast<int64_t>(v.int_value());
+    case pb::AnyValue::kDoubleValue: return v.double_value();
+    case pb::AnyValue::kArrayValue:
+    case pb::AnyValue::kKvlistValue:
+    case pb::AnyValue::kBytesValue: return Composite{composite_text(v)};
+    case pb::AnyValue::VALUE_NOT_SET: return std::monostate{};
+  }
+  return std::monostate{};
+}
+
+Attributes convert_attributes(const google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs) {
+  Attributes out;
+  out.reserve(static_cast<size_t>(kvs.size()));
+  for (const auto& kv : kvs) out.push_back(Attribute{kv.key(), convert_value(kv.value())});
+  return out;
+}
+
+Scope convert_scope(const pb::InstrumentationScope& s) { return Scope{s.name(), s.version()}; }
+
+void convert_points(const google::protobuf::RepeatedPtrField<pb::NumberDataPoint>& in,
+                    std::vector<NumberPoint>& out) {
+  out.reserve(static_cast<size_t>(in.size()));
+  for (const auto& p : in) {
+    NumberPoint np;
+    np.attributes = convert_attributes(p.attributes());
+    np.start_ns = p.start_time_unix_nano();
+    np.time_ns = p.time_unix_nano();
+    np.flags = p.flags();
+    if (p.value_case() == pb::NumberDataPoint::kAsDouble) {
+      np.value = p.as_double();
+    } else if (p.value_case() == pb::NumberDataPoint::kAsInt) {
+      np.value = static_cast<double>(p.as_int());
+    }
+    out.push_back(std::move(np));
+  }
+}
+
+Temporality convert_temporality(pb::AggregationTemporality t) {
+  switch (t) {
+    case pb::AGGREGATION_TEMPORALITY_DELTA: return Temporality::kDelta;
+    case pb::AGGREGATION_TEMPORALITY_CUMULATIVE: return Temporality::kCumulative;
+    default: return Temporality::kUnspecified;
+  }
+}
+
+MetricsRequest convert(const pb::ExportMetricsServiceRequest& req) {
+  MetricsRequest out;
+  out.resources.reserve(static_cast<size_t>(req.resource_metrics_size()));
+  for (const auto& rm : req.resource_metrics()) {
+    ResourceMetrics r;
+    r.resource = std::make_shared<const Attributes>(convert_attributes(rm.resource().attributes()));
+    for (const auto& sm : rm.scope_metrics()) {
+      ScopeMetrics s;
+      s.scope = convert_scope(sm.scope());
+      for (const auto& m : sm.metrics()) {
+        Metric metric;
+        metric.name = m.name();
+        metric.unit = m.unit();
+        switch (m.data_case()) {
+          case pb::Metric::kSum:
+            metric.kind = MetricKind::kSum;
+            metric.temporality = convert_temporality(m.sum().aggregation_temporality());
+            metric.monotonic = m.sum().is_monotonic();
+            convert_points(m.sum().data_points(), metric.points);
+            break;
+          case pb::Metric::kGauge:
+            metric.kind = MetricKind::kGauge;
+            convert_points(m.gauge().data_points(), metric.points);
+            break;
+          case pb::Metric::kHistogram:
+            metric.kind = MetricKind::kHistogram;
+            metric.opaque_points = static_cast<size_t>(m.histogram().data_points_size());
+            break;
+          case pb::Metric::kExponentialHistogram:
+            metric.kind = MetricKind::kExponentialHistogram;
+            metric.opaque_points =
+                static_cast<size_t>(m.exponential_histogram().data_points_size());
+            break;
+          case pb::Metric::kSummary:
+            metric.kind = MetricKind::kSummary;
+            metric.opaque_points = static_cast<size_t>(m.summary().data_points_size());
+            break;
+          case pb::Metric::DATA_NOT_SET: break;
+        }
+        s.metrics.push_back(std::move(metric));
+      }
+      r.scopes.push_back(std::move(s));
+    }
+    out.resources.push_back(std::move(r));
+  }
+  return out;
+}
+
+LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
+  LogsRequest out;
+  out.resources.reserve(static_cast<size_t>(req.resource_logs_size()));
+  for (const auto& rl : req.resource_logs()) {
+    ResourceLogs r;
+    r.resource = std::make_shared<const Attributes>(convert_attributes(rl.resource().attributes()));
+    for (const auto& sl : rl.scope_logs()) {
+      ScopeLogs s;
+      s.scope = convert_scope(sl.scope());
+      s.records.reserve(static_cast<size_t>(sl.log_records_size()));
+      for (const auto& lr : sl.log_records()) {
+        LogRecord rec;
+        rec.time_ns = lr.time_unix_nano();
+        rec.observed_ns = lr.observed_time_unix_nano();
+        if (lr.body().value_case() == pb::AnyValue::kStringValue) rec.body = lr.body().string_value();
+        rec.event_name = lr.event_name();
+        rec.attributes = convert_attributes(lr.attributes());
+        s.records.push_back(std::move(rec));
+      }
+      r.scopes.push_back(std::move(s));
+    }
+    out.resources.push_back(std::move(r));
+  }
+  return out;
+}
+
+TracesRequest convert(const pb::ExportTraceServiceRequest& req) {
+  TracesRequest out;
+  for (const auto& rs : req.resource_spans())
+    for (const auto& ss : rs.scope_spans()) out.span_count += static_cast<size_t>(ss.spans_size());
+  return out;
+}
+
+template <typename Msg>
+std::optional<std::string> parse(std::string_view body, Encoding encoding, Msg& msg) {
+  silence_protobuf_logging();
+  if (encoding == Encoding::kProtobuf) {
+    if (body.size() > static_cast<size_t>(INT32_MAX) ||
+        !msg.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return "request body is not a valid protobuf " + msg.GetDescriptor()->name() +
+             " (application/x-protobuf)";
+    }
+    return std::nullopt;
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // OTLP/JSON receivers must ignore unknown fields
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(body.data(), body.size()), &msg, options);
+  if (!status.ok()) {
+    std::string detail(status.message());
+    if (detail.size() > 300) detail = detail.substr(0, 300) + "...";
+    return "request body is not valid OTLP/JSON for " + msg.GetDescriptor()->name() + ": " +
+           detail;
+  }
+  return std::nullopt;
+}
+
+template <typename Out, typename Msg>
+Decoded<Out> decode(std::string_view body, Encoding encoding) {
+  Msg msg;
+  if (auto err = parse(body, encoding, msg)) return DecodeError{std::move(*err)};
+  return convert(msg);
+}
+
+}  // namespace
+
+Decoded<MetricsRequest> decode_metrics(std::string_view body, Encoding encoding) {
+  return decode<MetricsRequest, pb::ExportMetricsServiceRequest>(body, encoding);
+}
+
+Decoded<LogsRequest> decode_logs(std::string_view body, Encoding encoding) {
+  return decode<LogsRequest, pb::ExportLogsServiceRequest>(body, encoding);
+}
+
+Decoded<TracesRequest> decode_traces(std::string_view body, Encoding encoding) {
+  return decode<TracesRequest, pb::ExportTraceServiceRequest>(body, encoding);
+}
+
+}  // namespace cce::otlp

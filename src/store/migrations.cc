@@ -1,0 +1,56 @@
+#include "src/store/migrations.h"
+
+namespace cce::store {
+
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> kSteps = {
+      // 0 -> 1: the ledger and the OTLP ingest state.
+      R"sql(
+CREATE TABLE actors(
+  actor_key TEXT PRIMARY KEY,          -- "<actor_type>:<actor>"
+  otel_team TEXT NOT NULL DEFAULT '',
+  last_seen_otel REAL NOT NULL DEFAULT 0,
+  last_seen_api REAL NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE daily_values(
+  source TEXT NOT NULL,                -- 'otel' | 'api'
+  date TEXT NOT NULL,                  -- YYYY-MM-DD (UTC)
+  actor_key TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  labels TEXT NOT NULL,                -- label values joined by 0x1f
+  value REAL NOT NULL,
+  PRIMARY KEY(source, date, actor_key, quantity, labels)
+) WITHOUT ROWID;
+CREATE TABLE counter_totals(
+  actor_key TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY(actor_key, quantity, labels)
+) WITHOUT ROWID;
+CREATE TABLE cumulative_series(
+  series INTEGER PRIMARY KEY,
+  start_ns INTEGER NOT NULL,
+  time_ns INTEGER NOT NULL,
+  value REAL NOT NULL,
+  seen_at INTEGER NOT NULL
+);
+CREATE TABLE seen_points(
+  key INTEGER PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+);
+CREATE INDEX seen_points_by_time ON seen_points(seen_at);
+CREATE TABLE learned_identities(
+  account TEXT PRIMARY KEY,
+  email TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE state(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+  };
+  return kSteps;
+}
+
+}  // namespace cce::store

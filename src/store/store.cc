@@ -1,0 +1,300 @@
+#include "cce/store/store.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "src/store/migrations.h"
+
+namespace cce::store {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw StoreError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+// RAII prepared statement.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail(db, "prepare");
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, const std::string& v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(int i, std::string_view v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    check(sqlite3_bind_double(stmt_, i, v));
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  // Steps once; returns true while rows come.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, "step");
+  }
+  void run() {
+    step();
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+struct Store::Impl {
+  sqlite3* db = nullptr;
+  std::mutex mu;
+};
+
+Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) { impl_->db = db; }
+
+Store::~Store() {
+  if (impl_ && impl_->db) sqlite3_close_v2(impl_->db);
+}
+
+void Store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(impl_->db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw StoreError(msg);
+  }
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    throw StoreError("cannot open store " + path + ": " + msg);
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  sqlite3_busy_timeout(db, 5000);
+  store->exec("PRAGMA journal_mode=WAL");
+  // FULL: a commit is on disk before the OTLP client hears 200. NORMAL survives a crash of the
+  // process (not of the machine) and costs fewer fsyncs.
+  store->exec(sync == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  store->exec("PRAGMA foreign_keys=ON");
+  store->migrate();
+  return store;
+}
+
+int Store::schema_version() const {
+  std::lock_guard lock(impl_->mu);
+  Stmt s(impl_->db, "PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+void Store::migrate() {
+  const auto& steps = migrations();
+  int current = 0;
+  {
+    Stmt s(impl_->db, "PRAGMA user_version");
+    s.step();
+    current = static_cast<int>(s.integer(0));
+  }
+  if (current > static_cast<int>(steps.size())) {
+    throw StoreError("store schema version " + std::to_string(current) +
+                     " is newer than this agent understands (" + std::to_string(steps.size()) +
+                     "); upgrade the agent or point store.path at a new file");
+  }
+  for (int v = current; v < static_cast<int>(steps.size()); ++v) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(steps[static_cast<size_t>(v)]);
+      exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+}
+
+void Store::load(usage::Ledger& ledger, usage::OtelNormalizer& normalizer) {
+  load_ledger(ledger);
+  load_normalizer(normalizer);
+}
+
+void Store::load_ledger(usage::Ledger& ledger) {
+  std::lock_guard lock(impl_->mu);
+  sqlite3* db = impl_->db;
+  ledger.clear();
+  {
+    Stmt s(db, "SELECT actor_key, otel_team, last_seen_otel, last_seen_api FROM actors");
+    while (s.step()) {
+      auto id = usage::ActorId::from_key(s.text(0));
+      if (!id) continue;
+      ledger.restore_actor(usage::ActorInfo{*id, s.text(1), s.real(2), s.real(3)});
+    }
+  }
+  {
+    Stmt s(db, "SELECT source, date, actor_key, quantity, labels, value FROM daily_values");
+    while (s.step()) {
+      auto date = util::Date::parse(s.text(1));
+      auto id = usage::ActorId::from_key(s.text(2));
+      auto q = usage::parse_quantity(s.text(3));
+      if (!date || !id || !q) continue;
+      auto source = s.text(0) == "api" ? usage::Source::kApi : usage::Source::kOtel;
+      ledger.restore_daily(source, *date, *id, *q, s.text(4), s.real(5));
+    }
+  }
+  {
+    Stmt s(db, "SELECT actor_key, quantity, labels, value FROM counter_totals");
+    while (s.step()) {
+      auto id = usage::ActorId::from_key(s.text(0));
+      auto q = usage::parse_quantity(s.text(1));
+      if (!id || !q) continue;
+      ledger.restore_total(*id, *q, s.text(2), s.real(3));
+    }
+  }
+}
+
+void Store::load_normalizer(usage::OtelNormalizer& normalizer) {
+  std::lock_guard lock(impl_->mu);
+  sqlite3* db = impl_->db;
+  normalizer.clear();
+  {
+    Stmt s(db, "SELECT series, start_ns, time_ns, value, seen_at FROM cumulative_series");
+    while (s.step()) {
+      normalizer.restore_series(static_cast<uint64_t>(s.integer(0)),
+                                usage::CumulativeState{static_cast<uint64_t>(s.integer(1)),
+                                                       static_cast<uint64_t>(s.integer(2)),
+                                                       s.real(3), s.integer(4)});
+    }
+  }
+  {
+    Stmt s(db, "SELECT key, seen_at FROM seen_points");
+    while (s.step()) normalizer.restore_seen(static_cast<uint64_t>(s.integer(0)), s.integer(1));
+  }
+  {
+    Stmt s(db, "SELECT account, email FROM learned_identities");
+    while (s.step()) normalizer.restore_identity(s.text(0), s.text(1));
+  }
+}
+
+void Store::write_ingest(const usage::LedgerChanges& changes,
+                         const std::vector<const usage::IngestResult*>& results) {
+  std::lock_guard lock(impl_->mu);
+  sqlite3* db = impl_->db;
+  exec("BEGIN IMMEDIATE");
+  try {
+    // Actor keys by ledger index, for the rows below.
+    std::unordered_map<uint32_t, std::string> keys;
+    {
+      Stmt s(db,
+             "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
+             "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+             "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
+             "last_seen_api=excluded.last_seen_api");
+      for (const auto& a : changes.actors) {
+        keys[a.index] = a.info.id.key();
+        s.bind(1, keys[a.index]).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
+        s.bind(4, a.info.last_seen_api).run();
+      }
+    }
+    {
+      Stmt s(db,
+             "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
+             "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      for (const auto& d : changes.daily) {
+        s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.key.actor));
+        s.bind(4, usage::to_string(d.key.quantity)).bind(5, d.key.labels).bind(6, d.value).run();
+      }
+    }
+    {
+      Stmt s(db,
+             "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
+             "VALUES(?1, ?2, ?3, ?4)");
+      for (const auto& t : changes.totals) {
+        s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.quantity));
+        s.bind(3, t.key.labels).bind(4, t.value).run();
+      }
+    }
+    Stmt series(db,
+                "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
+                "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+    Stmt seen(db, "INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
+    Stmt learned(db, "INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
+    for (const auto* r : results) {
+      for (const auto& [key, st] : r->series_updates) {
+        series.bind(1, static_cast<int64_t>(key)).bind(2, static_cast<int64_t>(st.start_ns));
+        series.bind(3, static_cast<int64_t>(st.time_ns)).bind(4, st.value).bind(5, st.seen_at);
+        series.run();
+      }
+      // Seen keys share the receipt time of their request; any series update carries it too.
+      for (uint64_t key : r->seen_keys) {
+        seen.bind(1, static_cast<int64_t>(key)).bind(2, r->received_at).run();
+      }
+      for (const auto& [account, email] : r->learned_identities) {
+        learned.bind(1, account).bind(2, email).run();
+      }
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void Store::prune(int64_t seen_before, int64_t series_before) {
+  std::lock_guard lock(impl_->mu);
+  Stmt a(impl_->db, "DELETE FROM seen_points WHERE seen_at < ?1");
+  a.bind(1, seen_before).run();
+  Stmt b(impl_->db, "DELETE FROM cumulative_series WHERE seen_at < ?1");
+  b.bind(1, series_before).run();
+}
+
+std::optional<std::string> Store::get_state(const std::string& key) {
+  std::lock_guard lock(impl_->mu);
+  Stmt s(impl_->db, "SELECT value FROM state WHERE key = ?1");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void Store::set_state(const std::string& key, const std::string& value) {
+  std::lock_guard lock(impl_->mu);
+  Stmt s(impl_->db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+  s.bind(1, key).bind(2, value).run();
+}
+
+void Store::checkpoint() {
+  std::lock_guard lock(impl_->mu);
+  sqlite3_wal_checkpoint_v2(impl_->db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+}
+
+}  // namespace cce::store

@@ -1,0 +1,120 @@
+#include "cce/usage/observation.h"
+
+#include <array>
+
+namespace cce::usage {
+
+std::string_view to_string(ActorType t) {
+  switch (t) {
+    case ActorType::kUser: return "user";
+    case ActorType::kApiKey: return "api_key";
+    case ActorType::kAccount: return "account";
+    case ActorType::kInstall: return "install";
+  }
+  return "install";
+}
+
+std::optional<ActorType> parse_actor_type(std::string_view s) {
+  if (s == "user") return ActorType::kUser;
+  if (s == "api_key") return ActorType::kApiKey;
+  if (s == "account") return ActorType::kAccount;
+  if (s == "install") return ActorType::kInstall;
+  return std::nullopt;
+}
+
+std::string ActorId::key() const {
+  std::string k(to_string(type));
+  k += ':';
+  k += id;
+  return k;
+}
+
+std::optional<ActorId> ActorId::from_key(std::string_view key) {
+  auto colon = key.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto type = parse_actor_type(key.substr(0, colon));
+  if (!type) return std::nullopt;
+  return ActorId{*type, std::string(key.substr(colon + 1))};
+}
+
+namespace {
+
+struct QuantityInfo {
+  std::string_view name;
+  std::vector<std::string_view> labels;
+  bool merged;
+};
+
+const std::array<QuantityInfo, kQuantityCount>& infos() {
+  static const std::array<QuantityInfo, kQuantityCount> kInfos = {{
+      {"cost_usd", {"model"}, true},
+      {"tokens", {"model", "token_type"}, true},
+      {"sessions", {}, true},
+      {"lines_added", {}, true},
+      {"lines_removed", {}, true},
+      {"commits", {}, true},
+      {"pull_requests", {}, true},
+      {"tool_decisions", {"tool", "decision"}, true},
+      {"active_time_seconds", {"activity"}, false},
+      {"edit_decisions", {"tool", "decision", "language"}, false},
+      {"api_requests", {"model"}, false},
+      {"api_errors", {"model", "status_code"}, false},
+      {"api_duration_bucket", {"model", "le"}, false},
+      {"api_duration_sum", {"model"}, false},
+      {"api_duration_count", {"model"}, false},
+      {"tool_results", {"tool_name", "success"}, false},
+      {"user_prompts", {}, false},
+      {"permission_decisions", {"tool_name", "decision"}, false},
+  }};
+  return kInfos;
+}
+
+}  // namespace
+
+std::string_view to_string(Quantity q) { return infos()[static_cast<size_t>(q)].name; }
+
+std::optional<Quantity> parse_quantity(std::string_view s) {
+  for (size_t i = 0; i < kQuantityCount; ++i) {
+    if (infos()[i].name == s) return static_cast<Quantity>(i);
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string_view>& label_names(Quantity q) {
+  return infos()[static_cast<size_t>(q)].labels;
+}
+
+bool is_merged(Quantity q) { return infos()[static_cast<size_t>(q)].merged; }
+
+LabelValues join_labels(std::initializer_list<std::string_view> values) {
+  LabelValues out;
+  bool first = true;
+  for (auto v : values) {
+    if (!first) out += '\x1f';
+    first = false;
+    out += v;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_labels(std::string_view joined) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    auto pos = joined.find('\x1f', start);
+    if (pos == std::string_view::npos) {
+      out.push_back(joined.substr(start));
+      break;
+    }
+    out.push_back(joined.substr(start, pos - start));
+    start = pos + 1;
+  }
+  return out;
+}
+
+const std::vector<double>& duration_buckets() {
+  static const std::vector<double> kBuckets = {0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300};
+  return kBuckets;
+}
+
+}  // namespace cce::usage

@@ -1,0 +1,383 @@
+#include "cce/usage/otel_normalizer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "cce/usage/model_id.h"
+#include "cce/util/hash.h"
+
+namespace cce::usage {
+namespace {
+
+using otlp::Attributes;
+using otlp::AttrValue;
+
+void hash_value(util::Hasher& h, const AttrValue& v) {
+  h.add_u64(v.index());
+  h.add(otlp::to_text(v));
+}
+
+std::string attr(const Attributes& point, const Attributes& resource, std::string_view key) {
+  const AttrValue* v = otlp::find(point, key);
+  if (!v) v = otlp::find(resource, key);
+  return v ? otlp::to_text(*v) : std::string();
+}
+
+const AttrValue* find_attr(const Attributes& point, const Attributes& resource,
+                           std::string_view key) {
+  const AttrValue* v = otlp::find(point, key);
+  return v ? v : otlp::find(resource, key);
+}
+
+// "cacheRead" -> "cache_read", "NotebookEdit" -> "notebook_edit".
+std::string snake_case(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0 && out.back() != '_') out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (c == '-' || c == ' ' || c == '.') {
+      out += '_';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string token_type(std::string_view t) { return snake_case(t); }
+
+// Claude Code's tool names onto the Admin API's tool_actions vocabulary (without "_tool").
+std::string edit_tool(std::string_view t) { return snake_case(t); }
+
+std::string decision_label(std::string_view d) {
+  if (d == "accept") return "accepted";
+  if (d == "reject") return "rejected";
+  return lower(d);
+}
+
+std::string event_name(const otlp::LogRecord& rec) {
+  std::string name;
+  if (const AttrValue* v = otlp::find(rec.attributes, "event.name")) name = otlp::to_text(*v);
+  if (name.empty()) name = rec.body;
+  if (name.empty()) name = rec.event_name;
+  constexpr std::string_view kPrefix = "claude_code.";
+  if (name.rfind(kPrefix, 0) == 0) name.erase(0, kPrefix.size());
+  return name;
+}
+
+std::string bucket_label(double seconds) {
+  for (double le : duration_buckets()) {
+    if (seconds <= le) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", le);
+      return buf;
+    }
+  }
+  return "+Inf";
+}
+
+void reject(IngestResult& out, std::string message) {
+  ++out.rejected;
+  if (out.rejection_message.empty()) out.rejection_message = std::move(message);
+}
+
+}  // namespace
+
+uint64_t hash_attributes(const Attributes& attrs) {
+  std::vector<const otlp::Attribute*> sorted;
+  sorted.reserve(attrs.size());
+  for (const auto& a : attrs) sorted.push_back(&a);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->key < b->key; });
+  util::Hasher h;
+  h.add_u64(sorted.size());
+  for (const auto* a : sorted) {
+    h.add(a->key);
+    hash_value(h, a->value);
+  }
+  return h.digest();
+}
+
+OtelNormalizer::OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds,
+                               int64_t series_ttl_seconds)
+    : identity_config_(identity),
+      identities_(std::move(identity)),
+      dedupe_window_s_(dedupe_window_seconds),
+      series_ttl_s_(series_ttl_seconds) {}
+
+void OtelNormalizer::clear() {
+  cumulative_.clear();
+  seen_.clear();
+  identities_ = IdentityResolver(identity_config_);
+}
+
+void OtelNormalizer::note_actor(const IdentityResolver::Resolved& who, IngestResult& out) {
+  if (who.learned) {
+    identities_.remember(who.learned->first, who.learned->second);
+    out.learned_identities.push_back(*who.learned);
+  }
+  for (const auto& a : out.actors) {
+    if (a.actor == who.actor && a.otel_team == who.otel_team) return;
+  }
+  out.actors.push_back({who.actor, who.otel_team});
+}
+
+IngestResult OtelNormalizer::ingest(const otlp::MetricsRequest& req, util::TimePoint received) {
+  IngestResult out;
+  const int64_t received_ns = util::to_unix_nanos(received);
+  const int64_t received_s = received_ns / 1000000000;
+  out.received_at = received_s;
+  for (const auto& rm : req.resources) {
+    const uint64_t resource_hash = hash_attributes(*rm.resource);
+    for (const auto& sm : rm.scopes) {
+      for (const auto& metric : sm.metrics) {
+        if (metric.opaque_points > 0) out.ignored += metric.opaque_points;
+        if (metric.points.empty()) continue;
+        util::Hasher base;
+        base.add_u64(resource_hash).add(sm.scope.name).add(sm.scope.version).add(metric.name);
+        const uint64_t series_base = base.digest();
+        for (const auto& point : metric.points) {
+          ingest_point(metric, point, *rm.resource, series_base, received_s, received_ns, out);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::NumberPoint& point,
+                                  const Attributes& resource, uint64_t series_base,
+                                  int64_t received_s, int64_t received_ns, IngestResult& out) {
+  constexpr std::string_view kPrefix = "claude_code.";
+  if (metric.name.rfind(kPrefix, 0) != 0) {
+    ++out.ignored;
+    return;
+  }
+  const std::string_view name = std::string_view(metric.name).substr(kPrefix.size());
+  static const std::vector<std::string_view> kKnown = {
+      "session.count", "lines_of_code.count", "pull_request.count", "commit.count",
+      "cost.usage",    "token.usage",         "code_edit_tool.decision", "active_time.total"};
+  if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
+    ++out.ignored;
+    return;
+  }
+  if (point.no_recorded_value()) {
+    ++out.ignored;
+    return;
+  }
+  if (metric.kind != otlp::MetricKind::kSum) {
+    reject(out, "metric " + metric.name + " must be a Sum");
+    return;
+  }
+  if (metric.temporality == otlp::Temporality::kUnspecified) {
+    reject(out, "metric " + metric.name + " has no aggregation temporality (must be DELTA or CUMULATIVE)");
+    return;
+  }
+  if (!point.value) {
+    reject(out, "a data point of " + metric.name + " has no value");
+    return;
+  }
+  const double value = *point.value;
+  if (!std::isfinite(value) || value < 0) {
+    reject(out, "a data point of " + metric.name + " has a negative or non-finite value");
+    return;
+  }
+  auto who = identities_.resolve(point.attributes, resource);
+  if (!who) {
+    reject(out, "a data point of " + metric.name +
+                    " carries no identity (user.email, user.account_uuid, user.account_id or "
+                    "user.id)");
+    return;
+  }
+
+  // Series identity: resource + scope + metric (in series_base) + point attributes.
+  const uint64_t series = util::Hasher()
+                              .add_u64(series_base)
+                              .add_u64(hash_attributes(point.attributes))
+                              .digest();
+  double delta = 0;
+  if (metric.temporality == otlp::Temporality::kDelta) {
+    const uint64_t key =
+        util::Hasher().add_u64(series).add_u64(point.start_ns).add_u64(point.time_ns).digest();
+    if (seen_.count(key)) {
+      ++out.duplicate;
+      return;
+    }
+    seen_[key] = received_s;
+    out.seen_keys.push_back(key);
+    delta = value;
+  } else {
+    auto it = cumulative_.find(series);
+    if (it == cumulative_.end()) {
+      delta = value;
+    } else {
+      const CumulativeState& prev = it->second;
+      if (point.start_ns != prev.start_ns) {
+        if (point.start_ns < prev.start_ns && point.time_ns <= prev.time_ns) {
+          ++out.duplicate;  // a late point from before the last reset
+          return;
+        }
+        delta = value;  // new start time: the series restarted
+      } else if (point.time_ns <= prev.time_ns) {
+        ++out.duplicate;  // a retry, or out of order
+        return;
+      } else if (value < prev.value) {
+        delta = value;  // counter reset without a new start time
+      } else {
+        delta = value - prev.value;
+      }
+    }
+    CumulativeState next{point.start_ns, point.time_ns, value, received_s};
+    cumulative_[series] = next;
+    out.series_updates.emplace_back(series, next);
+  }
+
+  ++out.accepted;
+  note_actor(*who, out);
+  const int64_t when = point.time_ns ? static_cast<int64_t>(point.time_ns) : received_ns;
+  const util::Date date = util::Date::from_unix_nanos(when);
+  auto emit = [&](Quantity q, LabelValues labels) {
+    out.observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
+  };
+  const Attributes& pa = point.attributes;
+
+  if (name == "session.count") {
+    if (attr(pa, resource, "start_type") == "agents_view") return;  // not a conversation
+    emit(Quantity::kSessions, {});
+  } else if (name == "lines_of_code.count") {
+    std::string type = attr(pa, resource, "type");
+    if (type == "added") emit(Quantity::kLinesAdded, {});
+    else if (type == "removed") emit(Quantity::kLinesRemoved, {});
+  } else if (name == "pull_request.count") {
+    emit(Quantity::kPullRequests, {});
+  } else if (name == "commit.count") {
+    emit(Quantity::kCommits, {});
+  } else if (name == "cost.usage") {
+    emit(Quantity::kCostUsd, join_labels({normalize_model_id(attr(pa, resource, "model"))}));
+  } else if (name == "token.usage") {
+    emit(Quantity::kTokens, join_labels({normalize_model_id(attr(pa, resource, "model")),
+                                         token_type(attr(pa, resource, "type"))}));
+  } else if (name == "code_edit_tool.decision") {
+    std::string tool = attr(pa, resource, "tool_name");
+    if (tool.empty()) tool = attr(pa, resource, "tool");  // name used before 2026
+    tool = edit_tool(tool);
+    const std::string decision = decision_label(attr(pa, resource, "decision"));
+    std::string language = attr(pa, resource, "language");
+    if (language.empty()) language = "unknown";
+    emit(Quantity::kToolDecisions, join_labels({tool, decision}));
+    emit(Quantity::kEditDecisions, join_labels({tool, decision, language}));
+  } else if (name == "active_time.total") {
+    emit(Quantity::kActiveTime, join_labels({attr(pa, resource, "type")}));
+  }
+}
+
+IngestResult OtelNormalizer::ingest(const otlp::LogsRequest& req, util::TimePoint received) {
+  IngestResult out;
+  const int64_t received_ns = util::to_unix_nanos(received);
+  const int64_t received_s = received_ns / 1000000000;
+  out.received_at = received_s;
+  for (const auto& rl : req.resources) {
+    const uint64_t resource_hash = hash_attributes(*rl.resource);
+    for (const auto& sl : rl.scopes) {
+      for (const auto& rec : sl.records) {
+        ingest_record(rec, *rl.resource, resource_hash, sl.scope, received_s, received_ns, out);
+      }
+    }
+  }
+  return out;
+}
+
+void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes& resource,
+                                   uint64_t resource_hash, const otlp::Scope& scope,
+                                   int64_t received_s, int64_t received_ns, IngestResult& out) {
+  const std::string name = event_name(rec);
+  static const std::vector<std::string_view> kKnown = {"api_request", "api_error", "tool_result",
+                                                       "tool_decision", "user_prompt"};
+  if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
+    ++out.ignored;
+    return;
+  }
+  auto who = identities_.resolve(rec.attributes, resource);
+  if (!who) {
+    reject(out, "a " + name +
+                    " event carries no identity (user.email, user.account_uuid, "
+                    "user.account_id or user.id)");
+    return;
+  }
+  const uint64_t key = util::Hasher()
+                           .add_u64(resource_hash)
+                           .add(scope.name)
+                           .add(scope.version)
+                           .add_u64(rec.time_ns)
+                           .add_u64(rec.observed_ns)
+                           .add(rec.body)
+                           .add(rec.event_name)
+                           .add_u64(hash_attributes(rec.attributes))
+                           .digest();
+  if (seen_.count(key)) {
+    ++out.duplicate;
+    return;
+  }
+
+  int64_t when = static_cast<int64_t>(rec.time_ns ? rec.time_ns : rec.observed_ns);
+  if (when == 0) {
+    if (const AttrValue* ts = otlp::find(rec.attributes, "event.timestamp")) {
+      if (auto parsed = util::parse_rfc3339_nanos(otlp::to_text(*ts))) when = *parsed;
+    }
+  }
+  if (when == 0) when = received_ns;
+  const util::Date date = util::Date::from_unix_nanos(when);
+  const Attributes& a = rec.attributes;
+  auto emit = [&](Quantity q, LabelValues labels, double value) {
+    out.observations.push_back(Observation{who->actor, date, q, std::move(labels), value});
+  };
+
+  if (name == "api_request") {
+    const std::string model = normalize_model_id(attr(a, resource, "model"));
+    emit(Quantity::kApiRequests, join_labels({model}), 1);
+    if (const AttrValue* d = find_attr(a, resource, "duration_ms")) {
+      if (auto ms = otlp::to_number(*d); ms && *ms >= 0) {
+        const double seconds = *ms / 1000.0;
+        emit(Quantity::kApiDurationBucket, join_labels({model, bucket_label(seconds)}), 1);
+        emit(Quantity::kApiDurationSum, join_labels({model}), seconds);
+        emit(Quantity::kApiDurationCount, join_labels({model}), 1);
+      }
+    }
+  } else if (name == "api_error") {
+    std::string status;
+    if (const AttrValue* s = find_attr(a, resource, "status_code")) {
+      if (auto n = otlp::to_number(*s)) status = std::to_string(static_cast<int64_t>(*n));
+    }
+    if (status.empty()) status = "none";
+    emit(Quantity::kApiErrors, join_labels({normalize_model_id(attr(a, resource, "model")), status}),
+         1);
+  } else if (name == "tool_result") {
+    std::string success = lower(attr(a, resource, "success"));
+    if (success != "true" && success != "false") success = "unknown";
+    emit(Quantity::kToolResults, join_labels({attr(a, resource, "tool_name"), success}), 1);
+  } else if (name == "user_prompt") {
+    emit(Quantity::kUserPrompts, {}, 1);
+  } else if (name == "tool_decision") {
+    emit(Quantity::kPermissionDecisions,
+         join_labels({attr(a, resource, "tool_name"),
+                      decision_label(attr(a, resource, "decision"))}),
+         1);
+  }
+  seen_[key] = received_s;
+  out.seen_keys.push_back(key);
+  ++out.accepted;
+  note_actor(*who, out);
+}
+
+OtelNormalizer::PruneCutoffs OtelNormalizer::prune(util::TimePoint now) {
+  const int64_t now_s = util::to_unix_nanos(now) / 1000000000;
+  PruneCutoffs c{now_s - dedupe_window_s_, now_s - series_ttl_s_};
+  std::erase_if(seen_, [&](const auto& kv) { return kv.second < c.seen_before; });
+  std::erase_if(cumulative_, [&](const auto& kv) { return kv.second.seen_at < c.series_before; });
+  return c;
+}
+
+}  // namespace cce::usage
