@@ -62,6 +62,8 @@ class Exchange {
                      std::string(otlp::content_type(encoding())));
     // The rest of an unread body would be taken for the next request: end the connection.
     if (close) res_.set_header("Connection", "close");
+    if (status == 401) res_.set_header("WWW-Authenticate", "Bearer realm=\"otlp\"");
+    if (status == 503) res_.set_header("Retry-After", "5");
     if (status != 503) log_client_error(req_, status, message);
     record(status);
   }

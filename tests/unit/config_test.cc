@@ -1,0 +1,71 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "cce/config/config.h"
+#include "test_support.h"
+
+using namespace cce;
+
+// One bad file per error in tests/testdata/config, each with the exact message the user sees
+// in <name>.expected. Set UPDATE_GOLDEN=1 to rewrite them (and review the diff).
+TEST_CASE("each bad config file fails with its documented message") {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::testdata("config"))) {
+    if (e.path().extension() != ".toml") continue;
+    ++files;
+    const std::string name = e.path().filename().string();
+    CAPTURE(name);
+    std::string message;
+    try {
+      config::parse(test::read_file(e.path().string()), name);
+    } catch (const config::ConfigError& err) {
+      message = err.what();
+    }
+    REQUIRE_FALSE(message.empty());
+    auto expected_path = e.path();
+    expected_path.replace_extension(".expected");
+    if (std::getenv("UPDATE_GOLDEN")) {
+      std::ofstream(expected_path) << message << "\n";
+      continue;
+    }
+    std::string expected = test::read_file(expected_path.string());
+    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    CHECK(message == expected);
+  }
+  CHECK(files >= 10);
+}
+
+TEST_CASE("the example config is valid and equals the built-in defaults") {
+  const auto example = config::parse(test::read_file(std::string(CCE_TESTDATA_DIR) + "/../../config.example.toml"),
+                                     "config.example.toml");
+  const auto defaults = config::parse("", "defaults");
+  CHECK(config::to_toml(example) == config::to_toml(defaults));
+}
+
+TEST_CASE("listen addresses") {
+  CHECK(config::parse_listen("0.0.0.0:4318", "k").host == "0.0.0.0");
+  CHECK(config::parse_listen("[::1]:4318", "k").host == "::1");
+  CHECK(config::parse_listen("[::1]:4318", "k").str() == "[::1]:4318");
+  CHECK_THROWS_AS(config::parse_listen("::1:4318", "k"), config::ConfigError);
+  CHECK_THROWS_AS(config::parse_listen("127.0.0.1:70000", "k"), config::ConfigError);
+}
+
+TEST_CASE("secrets come from the environment and files, and are never printed") {
+  test::TempDir dir;
+  std::ofstream(dir.file("tokens")) << "file-token-1\n\nfile-token-2\n";
+  auto c = config::parse("[otlp]\nauth_tokens_file = \"" + dir.file("tokens") + "\"\n", "t");
+  config::apply_environment(c, [](const char* name) -> const char* {
+    return std::string(name) == "CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS" ? "env-a, env-b" : nullptr;
+  });
+  CHECK(c.otlp.auth_tokens ==
+        std::vector<std::string>{"env-a", "env-b", "file-token-1", "file-token-2"});
+  const std::string printed = config::to_toml(c);
+  CHECK(printed.find("env-a") == std::string::npos);
+  CHECK(printed.find("file-token") == std::string::npos);
+  CHECK(printed.find("<redacted>") != std::string::npos);
+
+  auto missing = config::parse("[otlp]\nauth_tokens_file = \"/nonexistent/tokens\"\n", "t");
+  CHECK_THROWS_WITH_AS(config::apply_environment(missing, [](const char*) -> const char* { return nullptr; }),
+                       doctest::Contains("otlp.auth_tokens_file"), config::ConfigError);
+}

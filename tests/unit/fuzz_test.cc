@@ -1,0 +1,111 @@
+// Throws random, truncated and mutated bodies at the decoders and the normalizer, in process.
+// Run under -fsanitize=address,undefined in CI (scripts/test.sh), where any memory error fails.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "cce/otlp/decoder.h"
+#include "cce/usage/otel_normalizer.h"
+#include "test_support.h"
+
+using namespace cce;
+
+namespace {
+
+std::vector<std::pair<std::string, otlp::Encoding>> seeds() {
+  std::vector<std::pair<std::string, otlp::Encoding>> out;
+  for (const auto& e : std::filesystem::directory_iterator(test::testdata("claude-code/requests"))) {
+    const auto name = e.path().filename().string();
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") {
+      out.emplace_back(test::read_file(e.path().string()), otlp::Encoding::kProtobuf);
+    } else if (name.find(".json") != std::string::npos && name.find("headers") == std::string::npos &&
+               name.find(".gz") == std::string::npos && name != "manifest.json") {
+      out.emplace_back(test::read_file(e.path().string()), otlp::Encoding::kJson);
+    }
+  }
+  return out;
+}
+
+std::string mutate(std::string s, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> kind(0, 5);
+  auto pos = [&] { return s.empty() ? 0 : std::uniform_int_distribution<size_t>(0, s.size() - 1)(rng); };
+  switch (kind(rng)) {
+    case 0:  // truncate
+      s.resize(pos());
+      break;
+    case 1:  // flip bytes
+      for (int i = 0; i < 8 && !s.empty(); ++i) s[pos()] = static_cast<char>(rng());
+      break;
+    case 2:  // insert random bytes
+      s.insert(pos(), std::string(static_cast<size_t>(rng() % 16), static_cast<char>(rng())));
+      break;
+    case 3:  // delete a range
+      if (!s.empty()) {
+        size_t p = pos();
+        s.erase(p, static_cast<size_t>(rng() % 64));
+      }
+      break;
+    case 4:  // duplicate a slice (nested lengths go wrong)
+      if (!s.empty()) {
+        size_t p = pos();
+        s.insert(pos(), s.substr(p, static_cast<size_t>(rng() % 128)));
+      }
+      break;
+    default: {  // pure noise
+      std::string noise(static_cast<size_t>(rng() % 512), '\0');
+      for (auto& c : noise) c = static_cast<char>(rng());
+      return noise;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: 12,000 random, truncated and mutated bodies neither crash nor leak") {
+  const auto corpus = seeds();
+  REQUIRE(corpus.size() > 30);
+  std::mt19937_64 rng(20261122);  // fixed seed: failures reproduce
+  usage::OtelNormalizer normalizer({}, 3600, 86400);
+  size_t decoded = 0, rejected = 0;
+  for (int i = 0; i < 12000; ++i) {
+    const auto& [seed, enc] = corpus[static_cast<size_t>(i) % corpus.size()];
+    std::string body = mutate(seed, rng);
+    if (i % 3 == 0) body = mutate(body, rng);
+    const auto encoding = (i % 7 == 0) ? (enc == otlp::Encoding::kJson ? otlp::Encoding::kProtobuf
+                                                                       : otlp::Encoding::kJson)
+                                       : enc;
+    switch (i % 3) {
+      case 0: {
+        auto d = otlp::decode_metrics(body, encoding);
+        if (auto* m = std::get_if<otlp::MetricsRequest>(&d)) {
+          ++decoded;
+          normalizer.ingest(*m, test::fixture_noon());
+        } else {
+          ++rejected;
+        }
+        break;
+      }
+      case 1: {
+        auto d = otlp::decode_logs(body, encoding);
+        if (auto* l = std::get_if<otlp::LogsRequest>(&d)) {
+          ++decoded;
+          normalizer.ingest(*l, test::fixture_noon());
+        } else {
+          ++rejected;
+        }
+        break;
+      }
+      default: {
+        auto d = otlp::decode_traces(body, encoding);
+        std::holds_alternative<otlp::TracesRequest>(d) ? ++decoded : ++rejected;
+      }
+    }
+  }
+  MESSAGE("decoded ", decoded, ", rejected ", rejected);
+  CHECK(decoded + rejected == 12000);
+  // Both paths were exercised.
+  CHECK(decoded > 500);
+  CHECK(rejected > 500);
+}

@@ -1,0 +1,119 @@
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include "cce/store/store.h"
+#include "cce/usage/ledger.h"
+#include "test_support.h"
+
+using namespace cce;
+using usage::Quantity;
+
+namespace {
+
+usage::Observation obs(const std::string& email, Quantity q, std::string labels, double v,
+                       const char* date = "2026-11-22") {
+  return usage::Observation{{usage::ActorType::kUser, email}, *util::Date::parse(date), q,
+                            std::move(labels), v};
+}
+
+std::string dump(const usage::Ledger& ledger) {
+  std::string out;
+  ledger.read([&](const usage::Ledger::View& v) {
+    std::map<std::string, double> sorted;
+    for (const auto& [date, day] : v.days) {
+      for (const auto& [k, val] : day.otel) {
+        sorted[date.str() + " " + v.actors[k.actor].id.key() + " " +
+               std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
+      }
+    }
+    for (const auto& [k, val] : v.totals) {
+      sorted["total " + v.actors[k.actor].id.key() + " " + std::string(usage::to_string(k.quantity)) +
+             " " + k.labels] = val;
+    }
+    char buf[64];
+    for (const auto& [k, val] : sorted) {
+      std::snprintf(buf, sizeof buf, "%.17g", val);
+      out += k + " = " + buf + "\n";
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  usage::Ledger ledger;
+  usage::OtelNormalizer normalizer({}, 3600, 86400);
+  {
+    auto store = store::Store::open(path, store::Synchronous::kFull);
+    CHECK(store->schema_version() == store::Store::kSchemaVersion);
+    usage::IngestResult state;
+    state.received_at = 1795314293;
+    state.seen_keys = {42, 43};
+    state.series_updates = {{7, usage::CumulativeState{1, 2, 3.5, 1795314293}}};
+    state.learned_identities = {{"uuid-1", "dev@example.com"}};
+    // Values chosen so float sums are not exact.
+    std::vector<usage::Observation> batch = {
+        obs("dev@example.com", Quantity::kCostUsd, "claude-opus-5", 0.1),
+        obs("dev@example.com", Quantity::kCostUsd, "claude-opus-5", 0.2),
+        obs("dev@example.com", Quantity::kCostUsd, "claude-opus-5", 0.0000003),
+        obs("dev@example.com", Quantity::kSessions, "", 1, "2026-11-21"),
+    };
+    auto changes = ledger.stage_otel(batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}});
+    store->write_ingest(changes, {&state});
+    ledger.apply(changes);
+  }
+  usage::Ledger reloaded;
+  usage::OtelNormalizer renormalizer({}, 3600, 86400);
+  auto store = store::Store::open(path, store::Synchronous::kFull);
+  store->load(reloaded, renormalizer);
+  CHECK(dump(reloaded) == dump(ledger));
+  CHECK(dump(reloaded).find("2026-11-22 user:dev@example.com cost_usd claude-opus-5 = 0.3000003") !=
+        std::string::npos);
+  CHECK(renormalizer.seen_count() == 2);
+  CHECK(renormalizer.series_count() == 1);
+  reloaded.read([](const usage::Ledger::View& v) {
+    REQUIRE(v.actors.size() == 1);
+    CHECK(v.actors[0].otel_team == "eng");
+    CHECK(v.actors[0].last_seen_otel == 1795314293);
+  });
+}
+
+TEST_CASE("a failed write leaves the store untouched") {
+  test::TempDir dir;
+  auto store = store::Store::open(dir.file("s.db"), store::Synchronous::kNormal);
+  usage::Ledger ledger;
+  auto changes = ledger.stage_otel({obs("a@example.com", Quantity::kCommits, "", 1)},
+                                   {{{usage::ActorType::kUser, "a@example.com"}, "", 1}});
+  // A daily cell whose actor has no key: the write throws midway and must roll back.
+  changes.daily.push_back({usage::Source::kOtel, *util::Date::parse("2026-11-22"),
+                           usage::CellKey{99, Quantity::kCommits, ""}, 5});
+  CHECK_THROWS(store->write_ingest(changes, {}));
+  usage::Ledger reloaded;
+  usage::OtelNormalizer n({}, 3600, 86400);
+  store->load(reloaded, n);
+  CHECK(reloaded.actor_count() == 0);
+}
+
+TEST_CASE("a store from a newer agent is refused with advice") {
+  test::TempDir dir;
+  sqlite3* db = nullptr;
+  sqlite3_open(dir.file("future.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  CHECK_THROWS_WITH_AS(store::Store::open(dir.file("future.db"), store::Synchronous::kFull),
+                       doctest::Contains("newer than this agent"), store::StoreError);
+}
+
+TEST_CASE("state values persist") {
+  test::TempDir dir;
+  {
+    auto s = store::Store::open(dir.file("s.db"), store::Synchronous::kFull);
+    CHECK_FALSE(s->get_state("k"));
+    s->set_state("k", "v1");
+  }
+  auto s = store::Store::open(dir.file("s.db"), store::Synchronous::kFull);
+  CHECK(*s->get_state("k") == "v1");
+}

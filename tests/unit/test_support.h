@@ -1,0 +1,109 @@
+#pragma once
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "cce/app/app.h"
+#include "cce/config/config.h"
+#include "cce/util/civil_date.h"
+#include "cce/util/clock.h"
+
+namespace cce::test {
+
+inline std::string testdata(const std::string& rel) { return std::string(CCE_TESTDATA_DIR) + "/" + rel; }
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh directory under /tmp, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cce-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline util::TimePoint fixture_noon() { return *util::parse_time_point("2026-11-22T12:00:00Z"); }
+
+// An App on 127.0.0.1 port 0 (both listeners) with its store in a temp dir.
+struct RunningApp {
+  explicit RunningApp(const std::string& extra_toml = "", const std::string& db = "") {
+    std::string path = db.empty() ? dir.file("store.db") : db;
+    config = config::parse(extra_toml, "test");
+    config.otlp.listen = {"127.0.0.1", 0};
+    config.exposition.listen = {"127.0.0.1", 0};
+    config.store.path = path;
+    clock = std::make_shared<util::ManualClock>(fixture_noon());
+    app = std::make_unique<app::App>(config, clock);
+    app->start();
+  }
+  httplib::Client otlp() const {
+    httplib::Client c("127.0.0.1", app->otlp_port());
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+  std::string scrape() const {
+    httplib::Client c("127.0.0.1", app->metrics_port());
+    auto r = c.Get("/metrics");
+    return r ? r->body : std::string();
+  }
+  TempDir dir;
+  config::Config config;
+  std::shared_ptr<util::ManualClock> clock;
+  std::unique_ptr<app::App> app;
+};
+
+// The value of the first sample whose line starts with `series` (name plus labels as written),
+// or NaN.
+inline double sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series, 0) == 0 && line.size() > series.size() &&
+        (line[series.size()] == ' ' || line[series.size()] == '{')) {
+      if (line[series.size()] == '{' ) continue;
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nan("");
+}
+
+// Sums every sample of a family whose labels contain all the given `k="v"` fragments.
+inline double sum_family(const std::string& text, const std::string& family,
+                         std::initializer_list<std::string> must_contain = {}) {
+  std::istringstream in(text);
+  std::string line;
+  double total = 0;
+  bool any = false;
+  while (std::getline(in, line)) {
+    if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) continue;
+    bool ok = true;
+    for (const auto& frag : must_contain) ok &= line.find(frag) != std::string::npos;
+    if (!ok) continue;
+    total += std::stod(line.substr(line.rfind(' ') + 1));
+    any = true;
+  }
+  return any ? total : std::nan("");
+}
+
+}  // namespace cce::test
