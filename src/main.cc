@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cce/app/app.h"
@@ -95,8 +95,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (check_only) {
-    std::cout << "# configuration OK" << (config_path.empty() ? " (built-in defaults)" : "")
-              << "\n"
+    std::cout << "# configuration OK" << (config_path.empty() ? " (built-in defaults)" : "") << "\n"
               << cce::config::to_toml(config);
     return 0;
   }

@@ -20,9 +20,10 @@ struct App::Impl {
   Impl(config::Config c, std::shared_ptr<const util::Clock> clk)
       : config(std::move(c)),
         clock(std::move(clk)),
-        normalizer(config.identity,
-                   std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
-                   std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count()),
+        normalizer(
+            config.identity,
+            std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
+            std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count()),
         collector(ledger, *clock, metrics::CollectorOptions{config.exposition.daily_window_days}),
         otlp_listener(config.http),
         metrics_listener(config.http) {}
@@ -45,7 +46,9 @@ struct App::Impl {
 App::App(config::Config config, std::shared_ptr<const util::Clock> clock)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(clock))) {}
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+}
 
 void App::start() {
   auto& m = *impl_;
@@ -54,8 +57,8 @@ void App::start() {
   m.store->load(m.ledger, m.normalizer);
   spdlog::info("store: {} (schema v{}), {} actors loaded", m.config.store.path,
                m.store->schema_version(), m.ledger.actor_count());
-  m.pipeline = std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
-                                                *m.clock);
+  m.pipeline =
+      std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics, *m.clock);
   m.pipeline->start();
   m.started = true;
 
@@ -82,9 +85,9 @@ void App::start() {
                m.metrics_listener.port());
 
   if (m.config.otlp.enabled) {
-    server::mount_otlp_routes(m.otlp_listener.server(), *m.pipeline, m.agent_metrics,
-                              server::OtlpRouteOptions{m.config.otlp.max_body_bytes,
-                                                       m.config.otlp.auth_tokens});
+    server::mount_otlp_routes(
+        m.otlp_listener.server(), *m.pipeline, m.agent_metrics,
+        server::OtlpRouteOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens});
     m.otlp_listener.start(m.config.otlp.listen);
     spdlog::info("otlp: receiving OTLP/HTTP on {}:{} (/v1/metrics, /v1/logs, /v1/traces){}",
                  m.config.otlp.listen.host, m.otlp_listener.port(),
@@ -108,8 +111,12 @@ void App::stop() {
   spdlog::info("stopped; store flushed");
 }
 
-int App::otlp_port() const { return impl_->otlp_listener.port(); }
-int App::metrics_port() const { return impl_->metrics_listener.port(); }
+int App::otlp_port() const {
+  return impl_->otlp_listener.port();
+}
+int App::metrics_port() const {
+  return impl_->metrics_listener.port();
+}
 
 std::string App::metrics_text() const {
   return metrics::render_text({&impl_->agent_metrics.registry(), &impl_->collector});

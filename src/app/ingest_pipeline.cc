@@ -13,7 +13,9 @@ IngestPipeline::IngestPipeline(store::Store& store, usage::Ledger& ledger,
                                const util::Clock& clock)
     : store_(store), ledger_(ledger), normalizer_(normalizer), metrics_(metrics), clock_(clock) {}
 
-IngestPipeline::~IngestPipeline() { stop(); }
+IngestPipeline::~IngestPipeline() {
+  stop();
+}
 
 void IngestPipeline::start() {
   last_prune_ = clock_.now();
@@ -29,8 +31,12 @@ void IngestPipeline::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-server::IngestReply IngestPipeline::ingest(otlp::MetricsRequest req) { return submit(std::move(req)); }
-server::IngestReply IngestPipeline::ingest(otlp::LogsRequest req) { return submit(std::move(req)); }
+server::IngestReply IngestPipeline::ingest(otlp::MetricsRequest req) {
+  return submit(std::move(req));
+}
+server::IngestReply IngestPipeline::ingest(otlp::LogsRequest req) {
+  return submit(std::move(req));
+}
 
 void IngestPipeline::discarded_spans(size_t n) {
   metrics_.otlp_points("traces", "ignored", static_cast<double>(n));
@@ -86,8 +92,8 @@ void IngestPipeline::process(std::vector<Job>& group) {
   std::vector<usage::Observation> observations;
   std::vector<usage::Ledger::ActorTouch> actors;
   for (auto& job : group) {
-    results.push_back(std::visit([&](const auto& r) { return normalizer_.ingest(r, now); },
-                                 job.request));
+    results.push_back(
+        std::visit([&](const auto& r) { return normalizer_.ingest(r, now); }, job.request));
     auto& r = results.back();
     observations.insert(observations.end(), r.observations.begin(), r.observations.end());
     for (const auto& a : r.actors) {
@@ -96,7 +102,8 @@ void IngestPipeline::process(std::vector<Job>& group) {
   }
   usage::LedgerChanges changes = ledger_.stage_otel(observations, actors);
   std::vector<const usage::IngestResult*> ptrs;
-  for (const auto& r : results) ptrs.push_back(&r);
+  for (const auto& r : results)
+    ptrs.push_back(&r);
   try {
     store_.write_ingest(changes, ptrs);
   } catch (const std::exception& e) {
@@ -108,7 +115,8 @@ void IngestPipeline::process(std::vector<Job>& group) {
     } catch (const std::exception& e2) {
       spdlog::error("store: reloading ingest state failed: {}", e2.what());
     }
-    for (auto& job : group) job.reply.set_value(server::IngestReply{false, 0, {}});
+    for (auto& job : group)
+      job.reply.set_value(server::IngestReply{false, 0, {}});
     return;
   }
   ledger_.apply(changes);

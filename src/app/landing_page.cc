@@ -12,11 +12,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -47,8 +56,9 @@ std::string render_landing_page(const LandingInfo& i) {
   h += "<h2>Sources</h2><table><tr><th>source</th><th>state</th><th>last data</th></tr>";
   if (i.otlp_enabled) {
     h += "<tr><td>OpenTelemetry (OTLP/HTTP)</td><td>listening on " + escape(i.otlp_listen) +
-         (i.otlp_auth ? ", bearer token required" : "") + "</td><td>metrics: " +
-         when(i.last_metrics, i.now) + "<br>logs: " + when(i.last_logs, i.now) + "</td></tr>";
+         (i.otlp_auth ? ", bearer token required" : "") +
+         "</td><td>metrics: " + when(i.last_metrics, i.now) +
+         "<br>logs: " + when(i.last_logs, i.now) + "</td></tr>";
   } else {
     h += "<tr><td>OpenTelemetry (OTLP/HTTP)</td><td>disabled</td><td></td></tr>";
   }

@@ -1,10 +1,10 @@
 #include "cce/config/config.h"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "cce/util/duration.h"
 
@@ -13,13 +13,20 @@ namespace {
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
   }
 }
 
@@ -71,14 +78,17 @@ class Section {
     if (auto* n = get(key)) {
       auto v = n->value<std::string>();
       if (!n->is_string() || !v) {
-        fail(key, "expected a duration string such as \"5s\", \"15m\" or \"1h\", got " +
-                      type_name(*n));
+        fail(key,
+             "expected a duration string such as \"5s\", \"15m\" or \"1h\", got " + type_name(*n));
       }
       auto d = util::parse_duration(*v);
       if (!d) {
-        fail(key, "\"" + *v + "\" is not a duration; use a number with a unit: ms, s, m, h, d (e.g. \"30s\")");
+        fail(key,
+             "\"" + *v +
+                 "\" is not a duration; use a number with a unit: ms, s, m, h, d (e.g. \"30s\")");
       }
-      if (*d < min) fail(key, "must be at least " + util::format_duration(min) + " (got \"" + *v + "\")");
+      if (*d < min)
+        fail(key, "must be at least " + util::format_duration(min) + " (got \"" + *v + "\")");
       out = *d;
     }
   }
@@ -89,7 +99,8 @@ class Section {
       out.clear();
       for (const auto& el : *arr) {
         auto v = el.value<std::string>();
-        if (!el.is_string() || !v) fail(key, "expected an array of strings, found " + type_name(el));
+        if (!el.is_string() || !v)
+          fail(key, "expected an array of strings, found " + type_name(el));
         out.push_back(*v);
       }
     }
@@ -121,7 +132,8 @@ class Section {
       std::string key(k.str());
       if (known_.count(key)) continue;
       std::string allowed;
-      for (const auto& a : known_) allowed += (allowed.empty() ? "" : ", ") + a;
+      for (const auto& a : known_)
+        allowed += (allowed.empty() ? "" : ", ") + a;
       throw ConfigError(origin_ + ": " + full(key) + ": unknown key" +
                         (allowed.empty() ? std::string() : "; allowed here: " + allowed));
     }
@@ -164,7 +176,8 @@ ListenAddress parse_listen(const std::string& value, const std::string& key) {
     if (host.find(':') != std::string::npos) throw bad("needs brackets around an IPv6 host");
   }
   if (host.empty()) throw bad("has no host");
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     throw bad("has no valid port");
   }
   int p = std::stoi(port);
@@ -207,8 +220,7 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     std::string listen;
     s.string("listen", listen);
     if (!listen.empty()) c.otlp.listen = parse_listen(listen, origin + ": otlp.listen");
-    s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32,
-              "a number of bytes");
+    s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32, "a number of bytes");
     s.string_list("auth_tokens", c.otlp.auth_tokens);
     s.string("auth_tokens_file", c.otlp.auth_tokens_file);
     s.duration("dedupe_window", c.otlp.dedupe_window, milliseconds(60000));
@@ -253,8 +265,8 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     s.string("level", c.log.level);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(c.log.level)) {
-      s.fail("level", "must be one of trace, debug, info, warn, error, off (got \"" +
-                          c.log.level + "\")");
+      s.fail("level",
+             "must be one of trace, debug, info, warn, error, off (got \"" + c.log.level + "\")");
     }
     s.reject_unknown();
   }
@@ -269,7 +281,8 @@ Config parse(const std::string& toml_text, const std::string& origin) {
 
 Config load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot read the config file (does it exist and is it readable?)");
+  if (!in)
+    throw ConfigError(path + ": cannot read the config file (does it exist and is it readable?)");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path);
@@ -291,7 +304,8 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     return out;
   };
   if (const char* env = getenv("CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS")) {
-    for (auto& t : split(env, ',')) config.otlp.auth_tokens.push_back(t);
+    for (auto& t : split(env, ','))
+      config.otlp.auth_tokens.push_back(t);
   }
   if (!config.otlp.auth_tokens_file.empty()) {
     std::ifstream in(config.otlp.auth_tokens_file);
@@ -306,21 +320,24 @@ void apply_environment(Config& config, const std::function<const char*(const cha
       throw ConfigError("otlp.auth_tokens_file: \"" + config.otlp.auth_tokens_file +
                         "\" holds no token; put one token per line");
     }
-    for (auto& t : tokens) config.otlp.auth_tokens.push_back(t);
+    for (auto& t : tokens)
+      config.otlp.auth_tokens.push_back(t);
   }
 }
 
 std::string to_toml(const Config& c) {
   auto dur = [](milliseconds d) { return util::format_duration(d); };
-  toml::table http{{"max_connections", static_cast<int64_t>(c.http.max_connections)},
-                   {"min_threads", static_cast<int64_t>(c.http.min_threads)},
-                   {"keep_alive_timeout", dur(c.http.keep_alive_timeout)},
-                   {"keep_alive_max_requests", static_cast<int64_t>(c.http.keep_alive_max_requests)},
-                   {"read_timeout", dur(c.http.read_timeout)},
-                   {"write_timeout", dur(c.http.write_timeout)},
-                   {"tcp_nodelay", c.http.tcp_nodelay}};
+  toml::table http{
+      {"max_connections", static_cast<int64_t>(c.http.max_connections)},
+      {"min_threads", static_cast<int64_t>(c.http.min_threads)},
+      {"keep_alive_timeout", dur(c.http.keep_alive_timeout)},
+      {"keep_alive_max_requests", static_cast<int64_t>(c.http.keep_alive_max_requests)},
+      {"read_timeout", dur(c.http.read_timeout)},
+      {"write_timeout", dur(c.http.write_timeout)},
+      {"tcp_nodelay", c.http.tcp_nodelay}};
   toml::array tokens;
-  for (size_t i = 0; i < c.otlp.auth_tokens.size(); ++i) tokens.push_back("<redacted>");
+  for (size_t i = 0; i < c.otlp.auth_tokens.size(); ++i)
+    tokens.push_back("<redacted>");
   toml::table otlp{{"enabled", c.otlp.enabled},
                    {"listen", c.otlp.listen.str()},
                    {"max_body_bytes", static_cast<int64_t>(c.otlp.max_body_bytes)},
@@ -330,18 +347,22 @@ std::string to_toml(const Config& c) {
                    {"series_ttl", dur(c.otlp.series_ttl)}};
   toml::table exposition{{"listen", c.exposition.listen.str()},
                          {"daily_window_days", c.exposition.daily_window_days}};
-  toml::table st{{"path", c.store.path},
-                 {"synchronous",
-                  c.store.synchronous == store::Synchronous::kFull ? "full" : "normal"}};
+  toml::table st{
+      {"path", c.store.path},
+      {"synchronous", c.store.synchronous == store::Synchronous::kFull ? "full" : "normal"}};
   toml::array attrs, team_attrs;
-  for (const auto& a : c.identity.attributes) attrs.push_back(a);
-  for (const auto& a : c.identity.team_attributes) team_attrs.push_back(a);
+  for (const auto& a : c.identity.attributes)
+    attrs.push_back(a);
+  for (const auto& a : c.identity.team_attributes)
+    team_attrs.push_back(a);
   toml::table aliases;
-  for (const auto& [k, v] : c.identity.aliases) aliases.insert(k, v);
-  toml::table identity{{"attributes", attrs}, {"aliases", aliases}, {"team_attributes", team_attrs}};
+  for (const auto& [k, v] : c.identity.aliases)
+    aliases.insert(k, v);
+  toml::table identity{
+      {"attributes", attrs}, {"aliases", aliases}, {"team_attributes", team_attrs}};
   toml::table log{{"level", c.log.level}};
-  toml::table root{{"http", http},   {"otlp", otlp},         {"exposition", exposition},
-                   {"store", st},    {"identity", identity}, {"log", log}};
+  toml::table root{{"http", http}, {"otlp", otlp},         {"exposition", exposition},
+                   {"store", st},  {"identity", identity}, {"log", log}};
   std::ostringstream out;
   out << root << "\n";
   return out.str();

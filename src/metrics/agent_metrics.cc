@@ -16,24 +16,28 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
       .Set(1);
   otlp_requests_ = &BuildCounter()
                         .Name("claude_code_exporter_otlp_requests_total")
-                        .Help("OTLP/HTTP export requests answered, by signal, body encoding and "
-                              "HTTP status code.")
+                        .Help(
+                            "OTLP/HTTP export requests answered, by signal, body encoding and "
+                            "HTTP status code.")
                         .Register(*registry_);
   otlp_points_ = &BuildCounter()
                       .Name("claude_code_exporter_otlp_data_points_total")
-                      .Help("OTLP data points and log records received, by what became of "
-                            "them: accepted, duplicate (a replay), rejected (invalid), ignored "
-                            "(not a Claude Code usage signal).")
+                      .Help(
+                          "OTLP data points and log records received, by what became of "
+                          "them: accepted, duplicate (a replay), rejected (invalid), ignored "
+                          "(not a Claude Code usage signal).")
                       .Register(*registry_);
   otlp_last_received_ = &BuildGauge()
                              .Name("claude_code_exporter_otlp_last_received_timestamp_seconds")
-                             .Help("When the last OTLP request of each signal was accepted "
-                                   "(Unix time).")
+                             .Help(
+                                 "When the last OTLP request of each signal was accepted "
+                                 "(Unix time).")
                              .Register(*registry_);
   store_errors_ = &BuildCounter()
                        .Name("claude_code_exporter_store_errors_total")
-                       .Help("Failed writes to the embedded store (the request was answered "
-                             "503 and nothing was counted).")
+                       .Help(
+                           "Failed writes to the embedded store (the request was answered "
+                           "503 and nothing was counted).")
                        .Register(*registry_)
                        .Add({});
   // Known series start at zero, so rate() and alerts see them before the first event.
@@ -70,6 +74,8 @@ double AgentMetrics::otlp_last_received(std::string_view signal) const {
   return otlp_last_received_->Add({{"signal", std::string(signal)}}).Value();
 }
 
-void AgentMetrics::store_error() { store_errors_->Increment(); }
+void AgentMetrics::store_error() {
+  store_errors_->Increment();
+}
 
 }  // namespace cce::metrics

@@ -78,7 +78,8 @@ std::optional<FamilySpec> spec(Quantity q) {
     case Quantity::kPermissionDecisions:
       return FamilySpec{nullptr, "claude_code_permission_decisions_total", nullptr,
                         "Permission decisions for any tool (OTel tool_decision events)."};
-    default: return std::nullopt;  // histogram parts are rendered separately
+    default:
+      return std::nullopt;  // histogram parts are rendered separately
   }
 }
 
@@ -135,12 +136,12 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       b.family(s->total, s->help_total, MetricType::Counter);
     }
   }
-  auto& histogram = b.family("claude_code_api_request_duration_seconds",
-                             "Duration of model API requests (OTel api_request events).",
-                             MetricType::Histogram);
-  auto& today_info = b.family("claude_code_exporter_today_info",
-                              "The current UTC date (always 1); join on date to select today.",
-                              MetricType::Gauge);
+  auto& histogram =
+      b.family("claude_code_api_request_duration_seconds",
+               "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
+  auto& today_info =
+      b.family("claude_code_exporter_today_info",
+               "The current UTC date (always 1); join on date to select today.", MetricType::Gauge);
   {
     ClientMetric m;
     m.label = {label("date", today.str())};
@@ -156,7 +157,8 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       const std::string date = it->first.str();
       const auto& day = it->second;
       std::vector<bool> api_has(view.actors.size(), false);
-      for (const auto& [key, value] : day.api) api_has[key.actor] = true;
+      for (const auto& [key, value] : day.api)
+        api_has[key.actor] = true;
       for (const auto* slice : {&day.api, &day.otel}) {
         const bool is_api = slice == &day.api;
         for (const auto& [key, value] : *slice) {
@@ -189,11 +191,14 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
           hists[std::string(v[0])].buckets[le] += static_cast<uint64_t>(value);
           continue;
         }
-        case Quantity::kApiDurationSum: hists[key.labels].sum += value; continue;
+        case Quantity::kApiDurationSum:
+          hists[key.labels].sum += value;
+          continue;
         case Quantity::kApiDurationCount:
           hists[key.labels].count += static_cast<uint64_t>(value);
           continue;
-        default: break;
+        default:
+          break;
       }
       auto s = spec(key.quantity);
       if (!s) continue;
@@ -236,7 +241,9 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   auto families = b.take();
   // How many series each family exposes: the first thing to look at when a scrape grows.
   MetricFamily series{"claude_code_exporter_series",
-                      "Series exposed per metric family in this scrape.", MetricType::Gauge, {}};
+                      "Series exposed per metric family in this scrape.",
+                      MetricType::Gauge,
+                      {}};
   for (const auto& f : families) {
     ClientMetric m;
     m.label = {label("family", f.name)};

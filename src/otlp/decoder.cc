@@ -52,21 +52,29 @@ std::string composite_text(const pb::AnyValue& v) {
       }
       return s + "}";
     }
-    case pb::AnyValue::kBytesValue: return "0x" + hex(v.bytes_value());
-    default: return {};
+    case pb::AnyValue::kBytesValue:
+      return "0x" + hex(v.bytes_value());
+    default:
+      return {};
   }
 }
 
 AttrValue convert_value(const pb::AnyValue& v) {
   switch (v.value_case()) {
-    case pb::AnyValue::kStringValue: return v.string_value();
-    case pb::AnyValue::kBoolValue: return v.bool_value();
-    case pb::AnyValue::kIntValue: return static_cast<int64_t>(v.int_value());
-    case pb::AnyValue::kDoubleValue: return v.double_value();
+    case pb::AnyValue::kStringValue:
+      return v.string_value();
+    case pb::AnyValue::kBoolValue:
+      return v.bool_value();
+    case pb::AnyValue::kIntValue:
+      return static_cast<int64_t>(v.int_value());
+    case pb::AnyValue::kDoubleValue:
+      return v.double_value();
     case pb::AnyValue::kArrayValue:
     case pb::AnyValue::kKvlistValue:
-    case pb::AnyValue::kBytesValue: return Composite{composite_text(v)};
-    case pb::AnyValue::VALUE_NOT_SET: return std::monostate{};
+    case pb::AnyValue::kBytesValue:
+      return Composite{composite_text(v)};
+    case pb::AnyValue::VALUE_NOT_SET:
+      return std::monostate{};
   }
   return std::monostate{};
 }
@@ -74,11 +82,14 @@ AttrValue convert_value(const pb::AnyValue& v) {
 Attributes convert_attributes(const google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs) {
   Attributes out;
   out.reserve(static_cast<size_t>(kvs.size()));
-  for (const auto& kv : kvs) out.push_back(Attribute{kv.key(), convert_value(kv.value())});
+  for (const auto& kv : kvs)
+    out.push_back(Attribute{kv.key(), convert_value(kv.value())});
   return out;
 }
 
-Scope convert_scope(const pb::InstrumentationScope& s) { return Scope{s.name(), s.version()}; }
+Scope convert_scope(const pb::InstrumentationScope& s) {
+  return Scope{s.name(), s.version()};
+}
 
 void convert_points(const google::protobuf::RepeatedPtrField<pb::NumberDataPoint>& in,
                     std::vector<NumberPoint>& out) {
@@ -100,9 +111,12 @@ void convert_points(const google::protobuf::RepeatedPtrField<pb::NumberDataPoint
 
 Temporality convert_temporality(pb::AggregationTemporality t) {
   switch (t) {
-    case pb::AGGREGATION_TEMPORALITY_DELTA: return Temporality::kDelta;
-    case pb::AGGREGATION_TEMPORALITY_CUMULATIVE: return Temporality::kCumulative;
-    default: return Temporality::kUnspecified;
+    case pb::AGGREGATION_TEMPORALITY_DELTA:
+      return Temporality::kDelta;
+    case pb::AGGREGATION_TEMPORALITY_CUMULATIVE:
+      return Temporality::kCumulative;
+    default:
+      return Temporality::kUnspecified;
   }
 }
 
@@ -143,7 +157,8 @@ MetricsRequest convert(const pb::ExportMetricsServiceRequest& req) {
             metric.kind = MetricKind::kSummary;
             metric.opaque_points = static_cast<size_t>(m.summary().data_points_size());
             break;
-          case pb::Metric::DATA_NOT_SET: break;
+          case pb::Metric::DATA_NOT_SET:
+            break;
         }
         s.metrics.push_back(std::move(metric));
       }
@@ -168,7 +183,8 @@ LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
         LogRecord rec;
         rec.time_ns = lr.time_unix_nano();
         rec.observed_ns = lr.observed_time_unix_nano();
-        if (lr.body().value_case() == pb::AnyValue::kStringValue) rec.body = lr.body().string_value();
+        if (lr.body().value_case() == pb::AnyValue::kStringValue)
+          rec.body = lr.body().string_value();
         rec.event_name = lr.event_name();
         rec.attributes = convert_attributes(lr.attributes());
         s.records.push_back(std::move(rec));
@@ -183,7 +199,8 @@ LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
 TracesRequest convert(const pb::ExportTraceServiceRequest& req) {
   TracesRequest out;
   for (const auto& rs : req.resource_spans())
-    for (const auto& ss : rs.scope_spans()) out.span_count += static_cast<size_t>(ss.spans_size());
+    for (const auto& ss : rs.scope_spans())
+      out.span_count += static_cast<size_t>(ss.spans_size());
   return out;
 }
 
@@ -205,8 +222,7 @@ std::optional<std::string> parse(std::string_view body, Encoding encoding, Msg& 
   if (!status.ok()) {
     std::string detail(status.message());
     if (detail.size() > 300) detail = detail.substr(0, 300) + "...";
-    return "request body is not valid OTLP/JSON for " + msg.GetDescriptor()->name() + ": " +
-           detail;
+    return "request body is not valid OTLP/JSON for " + msg.GetDescriptor()->name() + ": " + detail;
   }
   return std::nullopt;
 }

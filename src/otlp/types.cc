@@ -55,13 +55,18 @@ std::optional<double> to_number(const AttrValue& v) {
   return std::nullopt;
 }
 
-std::string_view to_string(Encoding e) { return e == Encoding::kProtobuf ? "protobuf" : "json"; }
+std::string_view to_string(Encoding e) {
+  return e == Encoding::kProtobuf ? "protobuf" : "json";
+}
 
 std::string_view to_string(Signal s) {
   switch (s) {
-    case Signal::kMetrics: return "metrics";
-    case Signal::kLogs: return "logs";
-    case Signal::kTraces: return "traces";
+    case Signal::kMetrics:
+      return "metrics";
+    case Signal::kLogs:
+      return "logs";
+    case Signal::kTraces:
+      return "traces";
   }
   return "unknown";
 }
@@ -70,14 +75,16 @@ size_t MetricsRequest::point_count() const {
   size_t n = 0;
   for (const auto& r : resources)
     for (const auto& s : r.scopes)
-      for (const auto& m : s.metrics) n += m.points.size() + m.opaque_points;
+      for (const auto& m : s.metrics)
+        n += m.points.size() + m.opaque_points;
   return n;
 }
 
 size_t LogsRequest::record_count() const {
   size_t n = 0;
   for (const auto& r : resources)
-    for (const auto& s : r.scopes) n += s.records.size();
+    for (const auto& s : r.scopes)
+      n += s.records.size();
   return n;
 }
 

@@ -7,13 +7,18 @@ namespace cce::server {
 ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads,
                                    std::shared_ptr<PoolStats> stats,
                                    std::chrono::milliseconds idle_exit)
-    : min_threads_(min_threads), max_threads_(max_threads < 1 ? 1 : max_threads),
-      idle_exit_(idle_exit), stats_(std::move(stats)) {
+    : min_threads_(min_threads),
+      max_threads_(max_threads < 1 ? 1 : max_threads),
+      idle_exit_(idle_exit),
+      stats_(std::move(stats)) {
   std::lock_guard lock(mu_);
-  for (size_t i = 0; i < min_threads_ && i < max_threads_; ++i) spawn();
+  for (size_t i = 0; i < min_threads_ && i < max_threads_; ++i)
+    spawn();
 }
 
-ElasticTaskQueue::~ElasticTaskQueue() { shutdown(); }
+ElasticTaskQueue::~ElasticTaskQueue() {
+  shutdown();
+}
 
 void ElasticTaskQueue::spawn() {
   ++threads_;
@@ -35,8 +40,8 @@ void ElasticTaskQueue::worker() {
   std::unique_lock lock(mu_);
   for (;;) {
     ++idle_;
-    const bool got = work_cv_.wait_for(lock, idle_exit_,
-                                       [this] { return shutdown_ || !jobs_.empty(); });
+    const bool got =
+        work_cv_.wait_for(lock, idle_exit_, [this] { return shutdown_ || !jobs_.empty(); });
     --idle_;
     if (!jobs_.empty()) {
       auto fn = std::move(jobs_.front());

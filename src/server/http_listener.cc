@@ -34,7 +34,9 @@ HttpListener::HttpListener(const config::Config::Http& policy) {
   });
 }
 
-HttpListener::~HttpListener() { stop(); }
+HttpListener::~HttpListener() {
+  stop();
+}
 
 void HttpListener::start(const config::ListenAddress& address) {
   if (address.port == 0) {

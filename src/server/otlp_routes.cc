@@ -17,17 +17,21 @@ using otlp::Signal;
 
 std::string lower_trim(std::string_view s) {
   size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  while (b < e && (s[b] == ' ' || s[b] == '\t'))
+    ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+    --e;
   std::string out(s.substr(b, e - b));
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::optional<Encoding> encoding_of(const httplib::Request& req) {
   std::string type = req.get_header_value("Content-Type");
   type = lower_trim(type.substr(0, type.find(';')));
-  if (type == "application/x-protobuf" || type == "application/protobuf") return Encoding::kProtobuf;
+  if (type == "application/x-protobuf" || type == "application/protobuf")
+    return Encoding::kProtobuf;
   if (type == "application/json") return Encoding::kJson;
   return std::nullopt;
 }
@@ -95,7 +99,8 @@ bool authorized(const httplib::Request& req, const std::vector<std::string>& tok
   }
   const std::string_view presented = std::string_view(header).substr(kBearer.size());
   bool ok = false;
-  for (const auto& t : tokens) ok |= constant_time_equal(presented, t);  // no early exit
+  for (const auto& t : tokens)
+    ok |= constant_time_equal(presented, t);  // no early exit
   return ok;
 }
 
@@ -204,18 +209,18 @@ void mount_otlp_routes(httplib::Server& server, OtlpSink& sink, metrics::AgentMe
                        OtlpRouteOptions options) {
   server.set_payload_max_length(options.max_body_bytes);
   auto opts = std::make_shared<const OtlpRouteOptions>(std::move(options));
-  for (auto [path, signal] : {std::pair{"/v1/metrics", Signal::kMetrics},
-                              std::pair{"/v1/logs", Signal::kLogs},
-                              std::pair{"/v1/traces", Signal::kTraces}}) {
+  for (auto [path, signal] :
+       {std::pair{"/v1/metrics", Signal::kMetrics}, std::pair{"/v1/logs", Signal::kLogs},
+        std::pair{"/v1/traces", Signal::kTraces}}) {
     // With a body.
     server.Post(path, [&sink, &metrics, opts, signal = signal](const httplib::Request& req,
-                                                              httplib::Response& res,
-                                                              const httplib::ContentReader& rd) {
+                                                               httplib::Response& res,
+                                                               const httplib::ContentReader& rd) {
       handle(req, res, &rd, signal, sink, metrics, *opts);
     });
     // Without one (Content-Length: 0): an empty export, which is a success.
     server.Post(path, [&sink, &metrics, opts, signal = signal](const httplib::Request& req,
-                                                              httplib::Response& res) {
+                                                               httplib::Response& res) {
       handle(req, res, nullptr, signal, sink, metrics, *opts);
     });
     server.Get(path, [](const httplib::Request&, httplib::Response& res) {

@@ -75,7 +75,9 @@ struct Store::Impl {
   std::mutex mu;
 };
 
-Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) { impl_->db = db; }
+Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
+  impl_->db = db;
+}
 
 Store::~Store() {
   if (impl_ && impl_->db) sqlite3_close_v2(impl_->db);
@@ -92,9 +94,9 @@ void Store::exec(const char* sql) {
 
 std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -190,19 +192,21 @@ void Store::load_normalizer(usage::OtelNormalizer& normalizer) {
   {
     Stmt s(db, "SELECT series, start_ns, time_ns, value, seen_at FROM cumulative_series");
     while (s.step()) {
-      normalizer.restore_series(static_cast<uint64_t>(s.integer(0)),
-                                usage::CumulativeState{static_cast<uint64_t>(s.integer(1)),
-                                                       static_cast<uint64_t>(s.integer(2)),
-                                                       s.real(3), s.integer(4)});
+      normalizer.restore_series(
+          static_cast<uint64_t>(s.integer(0)),
+          usage::CumulativeState{static_cast<uint64_t>(s.integer(1)),
+                                 static_cast<uint64_t>(s.integer(2)), s.real(3), s.integer(4)});
     }
   }
   {
     Stmt s(db, "SELECT key, seen_at FROM seen_points");
-    while (s.step()) normalizer.restore_seen(static_cast<uint64_t>(s.integer(0)), s.integer(1));
+    while (s.step())
+      normalizer.restore_seen(static_cast<uint64_t>(s.integer(0)), s.integer(1));
   }
   {
     Stmt s(db, "SELECT account, email FROM learned_identities");
-    while (s.step()) normalizer.restore_identity(s.text(0), s.text(1));
+    while (s.step())
+      normalizer.restore_identity(s.text(0), s.text(1));
   }
 }
 

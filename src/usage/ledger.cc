@@ -4,7 +4,9 @@
 
 namespace cce::usage {
 
-std::string_view to_string(Source s) { return s == Source::kOtel ? "otel" : "api"; }
+std::string_view to_string(Source s) {
+  return s == Source::kOtel ? "otel" : "api";
+}
 
 uint32_t Ledger::intern(const ActorId& actor) {
   auto key = actor.key();
@@ -66,8 +68,10 @@ void Ledger::apply(const LedgerChanges& changes) {
     auto& day = days_[d.date];
     (d.source == Source::kOtel ? day.otel : day.api)[d.key] = d.value;
   }
-  for (const auto& t : changes.totals) totals_[t.key] = t.value;
-  for (const auto& a : changes.actors) actors_[a.index] = a.info;
+  for (const auto& t : changes.totals)
+    totals_[t.key] = t.value;
+  for (const auto& a : changes.actors)
+    actors_[a.index] = a.info;
 }
 
 void Ledger::restore_actor(const ActorInfo& info) {

@@ -6,10 +6,14 @@ namespace cce::usage {
 
 std::string_view to_string(ActorType t) {
   switch (t) {
-    case ActorType::kUser: return "user";
-    case ActorType::kApiKey: return "api_key";
-    case ActorType::kAccount: return "account";
-    case ActorType::kInstall: return "install";
+    case ActorType::kUser:
+      return "user";
+    case ActorType::kApiKey:
+      return "api_key";
+    case ActorType::kAccount:
+      return "account";
+    case ActorType::kInstall:
+      return "install";
   }
   return "install";
 }
@@ -71,7 +75,9 @@ const std::array<QuantityInfo, kQuantityCount>& infos() {
 
 }  // namespace
 
-std::string_view to_string(Quantity q) { return infos()[static_cast<size_t>(q)].name; }
+std::string_view to_string(Quantity q) {
+  return infos()[static_cast<size_t>(q)].name;
+}
 
 std::optional<Quantity> parse_quantity(std::string_view s) {
   for (size_t i = 0; i < kQuantityCount; ++i) {
@@ -84,7 +90,9 @@ const std::vector<std::string_view>& label_names(Quantity q) {
   return infos()[static_cast<size_t>(q)].labels;
 }
 
-bool is_merged(Quantity q) { return infos()[static_cast<size_t>(q)].merged; }
+bool is_merged(Quantity q) {
+  return infos()[static_cast<size_t>(q)].merged;
+}
 
 LabelValues join_labels(std::initializer_list<std::string_view> values) {
   LabelValues out;

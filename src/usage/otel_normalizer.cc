@@ -47,10 +47,14 @@ std::string snake_case(std::string_view s) {
   return out;
 }
 
-std::string token_type(std::string_view t) { return snake_case(t); }
+std::string token_type(std::string_view t) {
+  return snake_case(t);
+}
 
 // Claude Code's tool names onto the Admin API's tool_actions vocabulary (without "_tool").
-std::string edit_tool(std::string_view t) { return snake_case(t); }
+std::string edit_tool(std::string_view t) {
+  return snake_case(t);
+}
 
 std::string decision_label(std::string_view d) {
   if (d == "accept") return "accepted";
@@ -89,7 +93,8 @@ void reject(IngestResult& out, std::string message) {
 uint64_t hash_attributes(const Attributes& attrs) {
   std::vector<const otlp::Attribute*> sorted;
   sorted.reserve(attrs.size());
-  for (const auto& a : attrs) sorted.push_back(&a);
+  for (const auto& a : attrs)
+    sorted.push_back(&a);
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->key < b->key; });
   util::Hasher h;
@@ -158,7 +163,7 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   }
   const std::string_view name = std::string_view(metric.name).substr(kPrefix.size());
   static const std::vector<std::string_view> kKnown = {
-      "session.count", "lines_of_code.count", "pull_request.count", "commit.count",
+      "session.count", "lines_of_code.count", "pull_request.count",      "commit.count",
       "cost.usage",    "token.usage",         "code_edit_tool.decision", "active_time.total"};
   if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
     ++out.ignored;
@@ -173,7 +178,8 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
     return;
   }
   if (metric.temporality == otlp::Temporality::kUnspecified) {
-    reject(out, "metric " + metric.name + " has no aggregation temporality (must be DELTA or CUMULATIVE)");
+    reject(out, "metric " + metric.name +
+                    " has no aggregation temporality (must be DELTA or CUMULATIVE)");
     return;
   }
   if (!point.value) {
@@ -194,10 +200,8 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   }
 
   // Series identity: resource + scope + metric (in series_base) + point attributes.
-  const uint64_t series = util::Hasher()
-                              .add_u64(series_base)
-                              .add_u64(hash_attributes(point.attributes))
-                              .digest();
+  const uint64_t series =
+      util::Hasher().add_u64(series_base).add_u64(hash_attributes(point.attributes)).digest();
   double delta = 0;
   if (metric.temporality == otlp::Temporality::kDelta) {
     const uint64_t key =
@@ -249,8 +253,10 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
     emit(Quantity::kSessions, {});
   } else if (name == "lines_of_code.count") {
     std::string type = attr(pa, resource, "type");
-    if (type == "added") emit(Quantity::kLinesAdded, {});
-    else if (type == "removed") emit(Quantity::kLinesRemoved, {});
+    if (type == "added")
+      emit(Quantity::kLinesAdded, {});
+    else if (type == "removed")
+      emit(Quantity::kLinesRemoved, {});
   } else if (name == "pull_request.count") {
     emit(Quantity::kPullRequests, {});
   } else if (name == "commit.count") {
@@ -352,8 +358,8 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
       if (auto n = otlp::to_number(*s)) status = std::to_string(static_cast<int64_t>(*n));
     }
     if (status.empty()) status = "none";
-    emit(Quantity::kApiErrors, join_labels({normalize_model_id(attr(a, resource, "model")), status}),
-         1);
+    emit(Quantity::kApiErrors,
+         join_labels({normalize_model_id(attr(a, resource, "model")), status}), 1);
   } else if (name == "tool_result") {
     std::string success = lower(attr(a, resource, "success"));
     if (success != "true" && success != "false") success = "unknown";
@@ -362,8 +368,8 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
     emit(Quantity::kUserPrompts, {}, 1);
   } else if (name == "tool_decision") {
     emit(Quantity::kPermissionDecisions,
-         join_labels({attr(a, resource, "tool_name"),
-                      decision_label(attr(a, resource, "decision"))}),
+         join_labels(
+             {attr(a, resource, "tool_name"), decision_label(attr(a, resource, "decision"))}),
          1);
   }
   seen_[key] = received_s;

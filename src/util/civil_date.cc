@@ -67,7 +67,9 @@ Date Date::from_unix_nanos(int64_t ns) {
   return Date{static_cast<int32_t>(days)};
 }
 
-Date Date::from_time(TimePoint t) { return from_unix_nanos(to_unix_nanos(t)); }
+Date Date::from_time(TimePoint t) {
+  return from_unix_nanos(to_unix_nanos(t));
+}
 
 std::optional<Date> Date::parse(std::string_view s) {
   if (s.size() == 10) {

@@ -24,12 +24,23 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) {
       i += 2;
     } else if (i < s.size()) {
       switch (s[i]) {
-        case 's': unit_ms = 1000; break;
-        case 'm': unit_ms = 60 * 1000; break;
-        case 'h': unit_ms = 3600 * 1000; break;
-        case 'd': unit_ms = 86400 * 1000; break;
-        case 'w': unit_ms = 7 * 86400 * int64_t{1000}; break;
-        default: return std::nullopt;
+        case 's':
+          unit_ms = 1000;
+          break;
+        case 'm':
+          unit_ms = 60 * 1000;
+          break;
+        case 'h':
+          unit_ms = 3600 * 1000;
+          break;
+        case 'd':
+          unit_ms = 86400 * 1000;
+          break;
+        case 'w':
+          unit_ms = 7 * 86400 * int64_t{1000};
+          break;
+        default:
+          return std::nullopt;
       }
       ++i;
     } else {

@@ -30,15 +30,17 @@ TEST_CASE("each bad config file fails with its documented message") {
       continue;
     }
     std::string expected = test::read_file(expected_path.string());
-    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    while (!expected.empty() && expected.back() == '\n')
+      expected.pop_back();
     CHECK(message == expected);
   }
   CHECK(files >= 10);
 }
 
 TEST_CASE("the example config is valid and equals the built-in defaults") {
-  const auto example = config::parse(test::read_file(std::string(CCE_TESTDATA_DIR) + "/../../config.example.toml"),
-                                     "config.example.toml");
+  const auto example =
+      config::parse(test::read_file(std::string(CCE_TESTDATA_DIR) + "/../../config.example.toml"),
+                    "config.example.toml");
   const auto defaults = config::parse("", "defaults");
   CHECK(config::to_toml(example) == config::to_toml(defaults));
 }
@@ -66,6 +68,7 @@ TEST_CASE("secrets come from the environment and files, and are never printed") 
   CHECK(printed.find("<redacted>") != std::string::npos);
 
   auto missing = config::parse("[otlp]\nauth_tokens_file = \"/nonexistent/tokens\"\n", "t");
-  CHECK_THROWS_WITH_AS(config::apply_environment(missing, [](const char*) -> const char* { return nullptr; }),
-                       doctest::Contains("otlp.auth_tokens_file"), config::ConfigError);
+  CHECK_THROWS_WITH_AS(
+      config::apply_environment(missing, [](const char*) -> const char* { return nullptr; }),
+      doctest::Contains("otlp.auth_tokens_file"), config::ConfigError);
 }

@@ -44,8 +44,8 @@ TEST_CASE("every recorded Claude Code request decodes") {
     const auto p = entry.path();
     const std::string name = p.filename().string();
     const bool pb = name.find(".bin") != std::string::npos;
-    const bool json = name.find(".json") != std::string::npos && name.find(".headers") == std::string::npos &&
-                      name != "manifest.json";
+    const bool json = name.find(".json") != std::string::npos &&
+                      name.find(".headers") == std::string::npos && name != "manifest.json";
     if (!pb && !json) continue;
     ++files;
     CAPTURE(name);
@@ -70,10 +70,12 @@ TEST_CASE("every recorded Claude Code request decodes") {
 
 TEST_CASE("protobuf and JSON of the same export decode alike") {
   // pb-gzip/json-gzip 0007 are the same scenario in both encodings.
-  auto pb = otlp::decode_metrics(body_of(test::testdata("claude-code/requests/pb-gzip__0007_metrics.bin.gz")),
-                                 Encoding::kProtobuf);
-  auto js = otlp::decode_metrics(body_of(test::testdata("claude-code/requests/json-gzip__0007_metrics.json.gz")),
-                                 Encoding::kJson);
+  auto pb = otlp::decode_metrics(
+      body_of(test::testdata("claude-code/requests/pb-gzip__0007_metrics.bin.gz")),
+      Encoding::kProtobuf);
+  auto js = otlp::decode_metrics(
+      body_of(test::testdata("claude-code/requests/json-gzip__0007_metrics.json.gz")),
+      Encoding::kJson);
   const auto& a = std::get<otlp::MetricsRequest>(pb);
   const auto& b = std::get<otlp::MetricsRequest>(js);
   REQUIRE(a.resources.size() == b.resources.size());
@@ -117,7 +119,8 @@ TEST_CASE("undecodable bodies give a message") {
   REQUIRE(std::holds_alternative<otlp::DecodeError>(bad_pb));
   CHECK(std::get<otlp::DecodeError>(bad_pb).message.find("protobuf") != std::string::npos);
   // An empty body is an empty (valid) request in both encodings.
-  CHECK(std::holds_alternative<otlp::MetricsRequest>(otlp::decode_metrics("", Encoding::kProtobuf)));
+  CHECK(
+      std::holds_alternative<otlp::MetricsRequest>(otlp::decode_metrics("", Encoding::kProtobuf)));
   CHECK(std::holds_alternative<otlp::MetricsRequest>(otlp::decode_metrics("{}", Encoding::kJson)));
 }
 

@@ -15,12 +15,14 @@ namespace {
 
 std::vector<std::pair<std::string, otlp::Encoding>> seeds() {
   std::vector<std::pair<std::string, otlp::Encoding>> out;
-  for (const auto& e : std::filesystem::directory_iterator(test::testdata("claude-code/requests"))) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(test::testdata("claude-code/requests"))) {
     const auto name = e.path().filename().string();
     if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") {
       out.emplace_back(test::read_file(e.path().string()), otlp::Encoding::kProtobuf);
-    } else if (name.find(".json") != std::string::npos && name.find("headers") == std::string::npos &&
-               name.find(".gz") == std::string::npos && name != "manifest.json") {
+    } else if (name.find(".json") != std::string::npos &&
+               name.find("headers") == std::string::npos && name.find(".gz") == std::string::npos &&
+               name != "manifest.json") {
       out.emplace_back(test::read_file(e.path().string()), otlp::Encoding::kJson);
     }
   }
@@ -29,13 +31,16 @@ std::vector<std::pair<std::string, otlp::Encoding>> seeds() {
 
 std::string mutate(std::string s, std::mt19937_64& rng) {
   std::uniform_int_distribution<int> kind(0, 5);
-  auto pos = [&] { return s.empty() ? 0 : std::uniform_int_distribution<size_t>(0, s.size() - 1)(rng); };
+  auto pos = [&] {
+    return s.empty() ? 0 : std::uniform_int_distribution<size_t>(0, s.size() - 1)(rng);
+  };
   switch (kind(rng)) {
     case 0:  // truncate
       s.resize(pos());
       break;
     case 1:  // flip bytes
-      for (int i = 0; i < 8 && !s.empty(); ++i) s[pos()] = static_cast<char>(rng());
+      for (int i = 0; i < 8 && !s.empty(); ++i)
+        s[pos()] = static_cast<char>(rng());
       break;
     case 2:  // insert random bytes
       s.insert(pos(), std::string(static_cast<size_t>(rng() % 16), static_cast<char>(rng())));
@@ -54,7 +59,8 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
       break;
     default: {  // pure noise
       std::string noise(static_cast<size_t>(rng() % 512), '\0');
-      for (auto& c : noise) c = static_cast<char>(rng());
+      for (auto& c : noise)
+        c = static_cast<char>(rng());
       return noise;
     }
   }

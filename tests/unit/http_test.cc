@@ -36,7 +36,10 @@ std::string fixture(const std::string& name) {
   return test::read_file(test::testdata("claude-code/requests/" + name));
 }
 
-const std::string kCommitCount = "claude_code_commits_total{actor=\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\",team=\"platform\"}";
+const std::string kCommitCount =
+    "claude_code_commits_total{actor="
+    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\","
+    "team=\"platform\"}";
 
 }  // namespace
 
@@ -64,7 +67,11 @@ TEST_CASE("the same batch posted twice counts once") {
   }
   const auto text = app.scrape();
   CHECK(test::sample(text, kCommitCount) == 1);
-  CHECK(test::sample(text, "claude_code_exporter_otlp_data_points_total{outcome=\"duplicate\",signal=\"metrics\"}") > 0);
+  CHECK(
+      test::sample(
+          text,
+          "claude_code_exporter_otlp_data_points_total{outcome=\"duplicate\",signal=\"metrics\"}") >
+      0);
 }
 
 TEST_CASE("gzip bodies are accepted, in both encodings") {
@@ -111,7 +118,10 @@ TEST_CASE("traces are accepted and discarded; empty exports succeed") {
   REQUIRE(e);
   CHECK(e->status == 200);
   CHECK(e->body.empty());
-  CHECK(test::sample(app.scrape(), "claude_code_exporter_otlp_data_points_total{outcome=\"ignored\",signal=\"traces\"}") == 14);
+  CHECK(test::sample(
+            app.scrape(),
+            "claude_code_exporter_otlp_data_points_total{outcome=\"ignored\",signal=\"traces\"}") ==
+        14);
 }
 
 TEST_CASE("bad requests get the documented status and a message; the agent keeps serving") {
@@ -193,7 +203,9 @@ TEST_CASE("bearer-token authentication") {
   auto right = c3.Post("/v1/metrics", {{"Authorization", "Bearer second"}}, body, kPb);
   REQUIRE(right);
   CHECK(right->status == 200);
-  CHECK(test::sample(app.scrape(), "claude_code_exporter_otlp_requests_total{code=\"401\",encoding=\"protobuf\",signal=\"metrics\"}") == 2);
+  CHECK(test::sample(app.scrape(),
+                     "claude_code_exporter_otlp_requests_total{code=\"401\",encoding=\"protobuf\","
+                     "signal=\"metrics\"}") == 2);
 }
 
 TEST_CASE("values survive a restart") {
@@ -264,10 +276,12 @@ TEST_CASE("200 idle keep-alive connections do not make a new client wait") {
     const auto waited = std::chrono::steady_clock::now() - start;
     REQUIRE(r);
     CHECK(r->status == 200);
-    MESSAGE("new client answered in ", std::chrono::duration<double, std::milli>(waited).count(), " ms");
+    MESSAGE("new client answered in ", std::chrono::duration<double, std::milli>(waited).count(),
+            " ms");
     CHECK(waited < std::chrono::seconds(1));
   }
-  for (int fd : fds) close(fd);
+  for (int fd : fds)
+    close(fd);
 }
 
 TEST_CASE("status endpoints") {
@@ -284,7 +298,8 @@ TEST_CASE("status endpoints") {
   REQUIRE(m);
   CHECK(m->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
   CHECK(m->body.find("claude_code_exporter_build_info{") != std::string::npos);
-  CHECK(m->body.find("claude_code_exporter_today_info{date=\"2026-11-22\"} 1") != std::string::npos);
+  CHECK(m->body.find("claude_code_exporter_today_info{date=\"2026-11-22\"} 1") !=
+        std::string::npos);
   auto get = httplib::Client("127.0.0.1", app.app->otlp_port()).Get("/v1/metrics");
   REQUIRE(get);
   CHECK(get->status == 405);

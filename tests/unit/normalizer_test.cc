@@ -54,7 +54,9 @@ double total(const usage::IngestResult& r, Quantity q) {
   return t;
 }
 
-usage::OtelNormalizer normalizer(usage::IdentityConfig id = {}) { return usage::OtelNormalizer(id, 3600, 86400); }
+usage::OtelNormalizer normalizer(usage::IdentityConfig id = {}) {
+  return usage::OtelNormalizer(id, 3600, 86400);
+}
 
 const auto kNow = test::fixture_noon();
 constexpr auto kDelta = otlp::Temporality::kDelta;
@@ -97,7 +99,8 @@ TEST_CASE("cumulative series become deltas, with resets and retries") {
   CHECK(total(late, Quantity::kSessions) == 0);
   CHECK(late.duplicate == 1);
   // Never negative, whatever the order.
-  for (const auto& o : late.observations) CHECK(o.value >= 0);
+  for (const auto& o : late.observations)
+    CHECK(o.value >= 0);
 }
 
 TEST_CASE("series are told apart by attributes, resource and metric") {
@@ -122,7 +125,8 @@ TEST_CASE("invalid points are rejected with a reason; others are ignored") {
   auto novalue = point(0, kT0, kT0 + 3);
   novalue.value.reset();
   auto anonymous = point(1, kT0, kT0 + 4, {{"session.id", std::string("s")}});
-  auto r = n.ingest(request("claude_code.commit.count", kDelta, {nan, neg, novalue, anonymous}), kNow);
+  auto r =
+      n.ingest(request("claude_code.commit.count", kDelta, {nan, neg, novalue, anonymous}), kNow);
   CHECK(r.rejected == 4);
   CHECK(r.accepted == 0);
   CHECK(r.rejection_message.find("claude_code.commit.count") != std::string::npos);
@@ -142,29 +146,31 @@ TEST_CASE("invalid points are rejected with a reason; others are ignored") {
 
 TEST_CASE("names and values are mapped onto the contract's labels") {
   auto n = normalizer();
-  auto tokens = n.ingest(
-      request("claude_code.token.usage", kDelta,
-              {point(10, kT0, kT0 + 1,
-                     who({{"type", std::string("cacheRead")}, {"model", std::string("claude-opus-4-6[1m]")}}))}),
-      kNow);
+  auto tokens = n.ingest(request("claude_code.token.usage", kDelta,
+                                 {point(10, kT0, kT0 + 1,
+                                        who({{"type", std::string("cacheRead")},
+                                             {"model", std::string("claude-opus-4-6[1m]")}}))}),
+                         kNow);
   REQUIRE(tokens.observations.size() == 1);
   CHECK(tokens.observations[0].labels == usage::join_labels({"claude-opus-4-6", "cache_read"}));
   CHECK(tokens.observations[0].date.str() == "2026-11-22");
 
   // The 2025 attribute name `tool` with MultiEdit.
-  auto legacy = n.ingest(request("claude_code.code_edit_tool.decision", kDelta,
-                                 {point(1, kT0, kT0 + 2,
-                                        who({{"tool", std::string("MultiEdit")},
-                                             {"decision", std::string("reject")}}))}),
-                         kNow);
+  auto legacy = n.ingest(
+      request(
+          "claude_code.code_edit_tool.decision", kDelta,
+          {point(1, kT0, kT0 + 2,
+                 who({{"tool", std::string("MultiEdit")}, {"decision", std::string("reject")}}))}),
+      kNow);
   REQUIRE(legacy.observations.size() == 2);
   CHECK(legacy.observations[0].quantity == Quantity::kToolDecisions);
   CHECK(legacy.observations[0].labels == usage::join_labels({"multi_edit", "rejected"}));
   CHECK(legacy.observations[1].labels == usage::join_labels({"multi_edit", "rejected", "unknown"}));
 
-  auto agents = n.ingest(request("claude_code.session.count", kDelta,
-                                 {point(1, kT0, kT0 + 3, who({{"start_type", std::string("agents_view")}}))}),
-                         kNow);
+  auto agents =
+      n.ingest(request("claude_code.session.count", kDelta,
+                       {point(1, kT0, kT0 + 3, who({{"start_type", std::string("agents_view")}}))}),
+               kNow);
   CHECK(total(agents, Quantity::kSessions) == 0);
 }
 
@@ -196,9 +202,8 @@ TEST_CASE("identity resolution order") {
   auto alias = r.resolve({{"user.account_id", std::string("acct-alias")}}, none);
   CHECK(alias->actor.id == "carol@example.com");
 
-  auto account = r.resolve({{"user.account_id", std::string("user_01X")},
-                            {"user.id", std::string(kInstall)}},
-                           none);
+  auto account = r.resolve(
+      {{"user.account_id", std::string("user_01X")}, {"user.id", std::string(kInstall)}}, none);
   CHECK(account->actor.type == usage::ActorType::kAccount);
   CHECK(account->actor.id == "user_01X");
 
@@ -217,9 +222,9 @@ TEST_CASE("identity resolution order") {
 namespace {
 otlp::LogsRequest events(std::vector<otlp::LogRecord> records) {
   otlp::LogsRequest r;
-  r.resources.push_back({std::make_shared<const Attributes>(),
-                         {otlp::ScopeLogs{{"com.anthropic.claude_code.events", "2.1.330"},
-                                          std::move(records)}}});
+  r.resources.push_back(
+      {std::make_shared<const Attributes>(),
+       {otlp::ScopeLogs{{"com.anthropic.claude_code.events", "2.1.330"}, std::move(records)}}});
   return r;
 }
 otlp::LogRecord event(std::string body, Attributes attrs, uint64_t t = kT0) {
@@ -238,14 +243,14 @@ TEST_CASE("events: names from event.name, body or event_name; numbers as strings
   auto api = event("claude_code.api_request", {{"event.name", std::string("api_request")},
                                                {"model", std::string("claude-opus-5")},
                                                {"duration_ms", std::string("1500")}});
-  auto err = event("claude_code.api_error", {{"model", std::string("claude-opus-5")},
-                                             {"status_code", std::string("529")}},
+  auto err = event("claude_code.api_error",
+                   {{"model", std::string("claude-opus-5")}, {"status_code", std::string("529")}},
                    kT0 + 1);
   auto neterr = event("", {{"model", std::string("claude-opus-5")}}, kT0 + 2);
   neterr.event_name = "claude_code.api_error";
-  auto tool = event("claude_code.tool_result", {{"tool_name", std::string("Bash")},
-                                                {"success", std::string("false")}},
-                    kT0 + 3);
+  auto tool =
+      event("claude_code.tool_result",
+            {{"tool_name", std::string("Bash")}, {"success", std::string("false")}}, kT0 + 3);
   auto other = event("claude_code.plugin_loaded", {}, kT0 + 4);
   auto r = n.ingest(events({api, err, neterr, tool, other}), kNow);
   CHECK(r.accepted == 4);
@@ -255,8 +260,10 @@ TEST_CASE("events: names from event.name, body or event_name; numbers as strings
   std::map<std::string, double> errors;
   for (const auto& o : r.observations) {
     if (o.quantity == Quantity::kApiErrors) errors[o.labels] += o.value;
-    if (o.quantity == Quantity::kApiDurationBucket) CHECK(o.labels == usage::join_labels({"claude-opus-5", "2.5"}));
-    if (o.quantity == Quantity::kToolResults) CHECK(o.labels == usage::join_labels({"Bash", "false"}));
+    if (o.quantity == Quantity::kApiDurationBucket)
+      CHECK(o.labels == usage::join_labels({"claude-opus-5", "2.5"}));
+    if (o.quantity == Quantity::kToolResults)
+      CHECK(o.labels == usage::join_labels({"Bash", "false"}));
   }
   CHECK(errors[usage::join_labels({"claude-opus-5", "529"})] == 1);
   CHECK(errors[usage::join_labels({"claude-opus-5", "none"})] == 1);
@@ -268,7 +275,8 @@ TEST_CASE("events: names from event.name, body or event_name; numbers as strings
 
 TEST_CASE("events fall back to observed time, then event.timestamp, for the day") {
   auto n = normalizer();
-  auto rec = event("claude_code.user_prompt", {{"event.timestamp", std::string("2026-11-20T23:59:59.000Z")}}, 0);
+  auto rec = event("claude_code.user_prompt",
+                   {{"event.timestamp", std::string("2026-11-20T23:59:59.000Z")}}, 0);
   rec.observed_ns = 0;
   auto r = n.ingest(events({rec}), kNow);
   REQUIRE(r.observations.size() == 1);

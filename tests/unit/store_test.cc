@@ -12,8 +12,8 @@ namespace {
 
 usage::Observation obs(const std::string& email, Quantity q, std::string labels, double v,
                        const char* date = "2026-11-22") {
-  return usage::Observation{{usage::ActorType::kUser, email}, *util::Date::parse(date), q,
-                            std::move(labels), v};
+  return usage::Observation{
+      {usage::ActorType::kUser, email}, *util::Date::parse(date), q, std::move(labels), v};
 }
 
 std::string dump(const usage::Ledger& ledger) {
@@ -27,8 +27,8 @@ std::string dump(const usage::Ledger& ledger) {
       }
     }
     for (const auto& [k, val] : v.totals) {
-      sorted["total " + v.actors[k.actor].id.key() + " " + std::string(usage::to_string(k.quantity)) +
-             " " + k.labels] = val;
+      sorted["total " + v.actors[k.actor].id.key() + " " +
+             std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
     }
     char buf[64];
     for (const auto& [k, val] : sorted) {
@@ -61,7 +61,8 @@ TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
         obs("dev@example.com", Quantity::kCostUsd, "claude-opus-5", 0.0000003),
         obs("dev@example.com", Quantity::kSessions, "", 1, "2026-11-21"),
     };
-    auto changes = ledger.stage_otel(batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}});
+    auto changes = ledger.stage_otel(
+        batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}});
     store->write_ingest(changes, {&state});
     ledger.apply(changes);
   }

@@ -16,7 +16,9 @@
 
 namespace cce::test {
 
-inline std::string testdata(const std::string& rel) { return std::string(CCE_TESTDATA_DIR) + "/" + rel; }
+inline std::string testdata(const std::string& rel) {
+  return std::string(CCE_TESTDATA_DIR) + "/" + rel;
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,7 +45,9 @@ class TempDir {
   std::string path_;
 };
 
-inline util::TimePoint fixture_noon() { return *util::parse_time_point("2026-11-22T12:00:00Z"); }
+inline util::TimePoint fixture_noon() {
+  return *util::parse_time_point("2026-11-22T12:00:00Z");
+}
 
 // An App on 127.0.0.1 port 0 (both listeners) with its store in a temp dir.
 struct RunningApp {
@@ -81,7 +85,7 @@ inline double sample(const std::string& text, const std::string& series) {
   while (std::getline(in, line)) {
     if (line.rfind(series, 0) == 0 && line.size() > series.size() &&
         (line[series.size()] == ' ' || line[series.size()] == '{')) {
-      if (line[series.size()] == '{' ) continue;
+      if (line[series.size()] == '{') continue;
       return std::stod(line.substr(series.size() + 1));
     }
   }
@@ -98,7 +102,8 @@ inline double sum_family(const std::string& text, const std::string& family,
   while (std::getline(in, line)) {
     if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) continue;
     bool ok = true;
-    for (const auto& frag : must_contain) ok &= line.find(frag) != std::string::npos;
+    for (const auto& frag : must_contain)
+      ok &= line.find(frag) != std::string::npos;
     if (!ok) continue;
     total += std::stod(line.substr(line.rfind(' ') + 1));
     any = true;

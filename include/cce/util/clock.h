@@ -25,8 +25,7 @@ class SystemClock final : public Clock {
 // instant and lets time run on from there (used to replay recorded telemetry).
 class OffsetClock final : public Clock {
  public:
-  explicit OffsetClock(TimePoint start)
-      : offset_(start - std::chrono::system_clock::now()) {}
+  explicit OffsetClock(TimePoint start) : offset_(start - std::chrono::system_clock::now()) {}
   TimePoint now() const override { return std::chrono::system_clock::now() + offset_; }
 
  private:

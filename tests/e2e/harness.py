@@ -1,0 +1,184 @@
+"""End-to-end helpers: start the real agent binary on loopback, replay recorded telemetry, scrape
+and parse /metrics. Standard library only; every address is 127.0.0.1."""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+FIXTURE_NOW = "2026-11-22T12:00:00Z"
+
+
+def args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--testdata", required=True)
+    return ap.parse_args()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    """The agent binary with its own temp dir, store and ports."""
+
+    def __init__(self, binary, extra_toml="", workdir=None, now=FIXTURE_NOW):
+        self.binary = binary
+        self.dir = workdir or tempfile.mkdtemp(prefix="cce-e2e-")
+        self.owns_dir = workdir is None
+        self.otlp_port = free_port()
+        self.metrics_port = free_port()
+        self.now = now
+        self.config = os.path.join(self.dir, "config.toml")
+        with open(self.config, "w") as f:
+            f.write('[otlp]\nlisten = "127.0.0.1:%d"\n' % self.otlp_port)
+            f.write('[exposition]\nlisten = "127.0.0.1:%d"\n' % self.metrics_port)
+            f.write('[store]\npath = "%s"\n' % os.path.join(self.dir, "store.db"))
+            f.write(extra_toml)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "agent.log")
+
+    def start(self, timeout=20):
+        cmd = [self.binary, "--config", self.config]
+        if self.now:
+            cmd += ["--now", self.now]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("agent exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                if get("http://127.0.0.1:%d/readyz" % self.metrics_port, timeout=1)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("agent not ready:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        code = self.proc.returncode if self.proc else None
+        self.proc = None
+        return code
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def otlp(self):
+        return "http://127.0.0.1:%d" % self.otlp_port
+
+    def scrape_text(self):
+        status, body, _ = get("http://127.0.0.1:%d/metrics" % self.metrics_port)
+        assert status == 200, status
+        return body.decode()
+
+    def scrape(self):
+        return parse_metrics(self.scrape_text())
+
+
+def get(url, timeout=10):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+
+
+def post(url, body, headers, timeout=10):
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+
+
+def run_entries(run_dir):
+    with open(os.path.join(run_dir, "index.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def post_entry(agent, run_dir, e):
+    with open(os.path.join(run_dir, e["file"]), "rb") as f:
+        body = f.read()
+    headers = {"Content-Type": e["content_type"]}
+    if e.get("content_encoding"):
+        headers["Content-Encoding"] = e["content_encoding"]
+    return post(agent.otlp + e["path"], body, headers)
+
+
+def replay(agent, run_dir, entries=None):
+    for e in entries if entries is not None else run_entries(run_dir):
+        status, body, _ = post_entry(agent, run_dir, e)
+        if status != 200:
+            raise AssertionError("request %d of %s answered %d: %r" % (e["n"], run_dir, status, body[:300]))
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """[(name, {labels}, value)] for every sample line."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            raise AssertionError("unparseable line: " + line)
+        labels = dict(LABEL.findall(m.group(3) or ""))
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def select(samples, name, **labels):
+    return [(l, v) for n, l, v in samples if n == name and all(l.get(k) == v2 for k, v2 in labels.items())]
+
+
+class Checker:
+    """Collects failures instead of stopping at the first, then reports them all."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.passed = 0
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+            print("FAIL:", what, flush=True)
+
+    def equal(self, got, want, what, tol=0.0):
+        ok = got is not None and want is not None and abs(got - want) <= tol
+        self.check(ok, "%s: got %r, want %r" % (what, got, want))
+
+    def finish(self):
+        print("%s: %d passed, %d failed" % (self.name, self.passed, len(self.failures)), flush=True)
+        sys.exit(1 if self.failures else 0)
