@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian bookworm package the agent, its tests and its tools need.
-# Usage: scripts/install-deps.sh [--runtime-only]
+# Usage: scripts/install-deps.sh [--build-only]
+#   --build-only: only what building the agent needs (no Prometheus, Alertmanager, test tools)
 set -euo pipefail
 
 build_pkgs=(
@@ -14,7 +15,7 @@ test_pkgs=(
 )
 
 pkgs=("${build_pkgs[@]}")
-[ "${1:-}" = "--runtime-only" ] || pkgs+=("${test_pkgs[@]}")
+[ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

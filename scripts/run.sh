@@ -3,6 +3,6 @@
 # 127.0.0.1:14318, the store in ./claude-code-exporter.db. Extra arguments go to the agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --runtime-only
+scripts/install-deps.sh --build-only
 scripts/build.sh
 exec build/claude-code-exporter --config config.example.toml "$@"

@@ -1,6 +1,7 @@
 // claude-code-exporter: a Prometheus exporter for Claude Code usage.
 // main stays thin: flags, config, logging, then an App until SIGTERM/SIGINT.
 
+#include <httplib.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +25,8 @@ const char* kUsage = R"(Usage: claude-code-exporter [flags]
   --log-level LEVEL    trace, debug, info, warn, error, off (overrides log.level)
   --now TIME           start the clock at TIME (RFC 3339, e.g. 2026-11-22T12:00:00Z) and let it
                        run from there; for replaying recorded telemetry
+  --healthcheck        GET /healthz of the configured exposition.listen; exit 0 if healthy
+                       (for container HEALTHCHECKs: no curl needed)
   --version            print the version and exit
   --help               this text
 
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   std::string log_level;
   std::string now;
   bool check_only = false;
+  bool healthcheck = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
+    } else if (arg == "--healthcheck") {
+      healthcheck = true;
     } else if (arg == "--check-config") {
       check_only = true;
     } else if (is("--config")) {
@@ -98,6 +104,21 @@ int main(int argc, char** argv) {
     std::cout << "# configuration OK" << (config_path.empty() ? " (built-in defaults)" : "") << "\n"
               << cce::config::to_toml(config);
     return 0;
+  }
+
+  if (healthcheck) {
+    auto host = config.exposition.listen.host;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
+    httplib::Client client(host, config.exposition.listen.port);
+    client.set_connection_timeout(3);
+    client.set_read_timeout(3);
+    auto res = client.Get("/healthz");
+    if (res && res->status == 200) return 0;
+    std::cerr << "claude-code-exporter: unhealthy: "
+              << (res ? "status " + std::to_string(res->status) : httplib::to_string(res.error()))
+              << "\n";
+    return 1;
   }
 
   auto logger = spdlog::stderr_logger_mt("claude-code-exporter");
