@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cce/admin/client.h"
+#include "cce/admin/poller.h"
 #include "cce/app/ingest_pipeline.h"
 #include "cce/app/landing_page.h"
 #include "cce/metrics/agent_metrics.h"
@@ -13,6 +15,7 @@
 #include "cce/store/store.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
+#include "cce/util/duration.h"
 
 namespace cce::app {
 
@@ -36,6 +39,8 @@ struct App::Impl {
   metrics::UsageCollector collector;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<IngestPipeline> pipeline;
+  std::unique_ptr<admin::UsageReportClient> admin_client;
+  std::unique_ptr<admin::Poller> poller;
   server::HttpListener otlp_listener;
   server::HttpListener metrics_listener;
   std::atomic<bool> ready{false};
@@ -77,6 +82,12 @@ void App::start() {
                                info.last_logs = s.agent_metrics.otlp_last_received("logs");
                                info.actors = s.ledger.actor_count();
                                info.store_path = s.config.store.path;
+                               info.admin_polling = s.config.admin_api.polling();
+                               info.admin_base_url = s.config.admin_api.base_url;
+                               info.admin_last_success = s.agent_metrics.admin_last_success();
+                               info.admin_newest_date = s.agent_metrics.admin_newest_date();
+                               info.admin_backfill_remaining =
+                                   s.agent_metrics.admin_backfill_remaining();
                                return render_landing_page(info);
                              },
                              [this] { return impl_->ready.load(); }});
@@ -93,6 +104,29 @@ void App::start() {
                  m.config.otlp.listen.host, m.otlp_listener.port(),
                  m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required");
   }
+  const auto& a = m.config.admin_api;
+  if (a.polling()) {
+    m.admin_client =
+        std::make_unique<admin::UsageReportClient>(a.base_url, a.key, a.request_timeout);
+    admin::PollerOptions options;
+    options.backfill_days = a.backfill_days;
+    options.poll_interval = a.poll_interval;
+    options.refresh_days = a.refresh_days;
+    options.min_request_interval = a.min_request_interval;
+    options.retry_backoff = a.retry_backoff;
+    options.retry_backoff_max = a.retry_backoff_max;
+    options.max_attempts = a.max_attempts;
+    m.poller = std::make_unique<admin::Poller>(options, *m.admin_client, *m.pipeline,
+                                               m.agent_metrics, *m.clock, a.key);
+    m.poller->start();
+    spdlog::info("admin_api: polling {} every {} (key from {})", a.base_url,
+                 util::format_duration(a.poll_interval), a.key_source);
+  } else if (!a.enabled) {
+    spdlog::info("admin_api: disabled (admin_api.enabled = false)");
+  } else {
+    spdlog::info(
+        "admin_api: not polling: no key (set ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)");
+  }
   m.ready = true;
 }
 
@@ -102,6 +136,7 @@ void App::stop() {
   m.ready = false;
   // Order matters: stop taking data, drain the writer, then close the store.
   m.otlp_listener.stop();
+  if (m.poller) m.poller->stop();
   if (m.pipeline) m.pipeline->stop();
   m.metrics_listener.stop();
   if (m.store) {

@@ -43,8 +43,28 @@ void IngestPipeline::discarded_spans(size_t n) {
   metrics_.otlp_received("traces", util::to_unix_seconds(clock_.now()));
 }
 
-server::IngestReply IngestPipeline::submit(
-    std::variant<otlp::MetricsRequest, otlp::LogsRequest> request) {
+bool IngestPipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
+                                     std::optional<admin::BackfillProgress> progress) {
+  return submit(ApiDay{day, std::move(observations), progress}).stored;
+}
+
+bool IngestPipeline::save_progress(const admin::BackfillProgress& progress) {
+  try {
+    store_.set_state(kBackfillStateKey, progress.serialize());
+    return true;
+  } catch (const std::exception& e) {
+    metrics_.store_error();
+    spdlog::error("store: could not save the backfill progress: {}", e.what());
+    return false;
+  }
+}
+
+std::optional<admin::BackfillProgress> IngestPipeline::load_progress() {
+  auto s = store_.get_state(kBackfillStateKey);
+  return s ? admin::BackfillProgress::parse(*s) : std::nullopt;
+}
+
+server::IngestReply IngestPipeline::submit(Request request) {
   std::future<server::IngestReply> reply;
   {
     std::lock_guard lock(mu_);
@@ -85,15 +105,45 @@ void IngestPipeline::run() {
   }
 }
 
-void IngestPipeline::process(std::vector<Job>& group) {
+void IngestPipeline::process_api_day(Job& job) {
+  auto& d = std::get<ApiDay>(job.request);
+  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations);
+  std::vector<std::pair<std::string, std::string>> state;
+  if (d.progress) state.emplace_back(kBackfillStateKey, d.progress->serialize());
+  try {
+    store_.write_changes(changes, state);
+  } catch (const std::exception& e) {
+    metrics_.store_error();
+    spdlog::error("store: could not commit Admin API day {}: {}", d.day.str(), e.what());
+    job.reply.set_value(server::IngestReply{false, 0, {}});
+    return;
+  }
+  ledger_.apply(changes);
+  job.reply.set_value(server::IngestReply{true, 0, {}});
+}
+
+void IngestPipeline::process(std::vector<Job>& all) {
+  // Admin API days are written one by one; OTLP requests as one group.
+  std::vector<Job> group;
+  for (auto& job : all) {
+    if (std::holds_alternative<ApiDay>(job.request)) {
+      process_api_day(job);
+    } else {
+      group.push_back(std::move(job));
+    }
+  }
+  if (group.empty()) return;
   const auto now = clock_.now();
   std::vector<usage::IngestResult> results;
   results.reserve(group.size());
   std::vector<usage::Observation> observations;
   std::vector<usage::Ledger::ActorTouch> actors;
   for (auto& job : group) {
-    results.push_back(
-        std::visit([&](const auto& r) { return normalizer_.ingest(r, now); }, job.request));
+    if (auto* m = std::get_if<otlp::MetricsRequest>(&job.request)) {
+      results.push_back(normalizer_.ingest(*m, now));
+    } else {
+      results.push_back(normalizer_.ingest(std::get<otlp::LogsRequest>(job.request), now));
+    }
     auto& r = results.back();
     observations.insert(observations.end(), r.observations.begin(), r.observations.end());
     for (const auto& a : r.actors) {

@@ -62,7 +62,26 @@ std::string render_landing_page(const LandingInfo& i) {
   } else {
     h += "<tr><td>OpenTelemetry (OTLP/HTTP)</td><td>disabled</td><td></td></tr>";
   }
-  h += "<tr><td>Admin API</td><td>not configured</td><td></td></tr>";
+  if (i.admin_polling) {
+    std::string newest = "none yet";
+    if (i.admin_newest_date > 0) {
+      std::time_t d = static_cast<std::time_t>(i.admin_newest_date);
+      std::tm tm{};
+      gmtime_r(&d, &tm);
+      char buf[16];
+      std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+      newest = buf;
+    }
+    h += "<tr><td>Admin API</td><td>polling " + escape(i.admin_base_url) +
+         (i.admin_backfill_remaining > 0
+              ? ", backfill: " + std::to_string(static_cast<int>(i.admin_backfill_remaining)) +
+                    " days to go"
+              : ", backfill complete") +
+         "</td><td>last success: " + when(i.admin_last_success, i.now) +
+         "<br>newest date with data: " + newest + "</td></tr>";
+  } else {
+    h += "<tr><td>Admin API</td><td>not polling (no Admin key configured)</td><td></td></tr>";
+  }
   h += "</table>";
   h += "<p>Actors known: " + std::to_string(i.actors) + ". Store: " + escape(i.store_path) + "</p>";
   h += "<ul><li><a href=\"/metrics\">/metrics</a></li><li><a href=\"/healthz\">/healthz</a></li>"

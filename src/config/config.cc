@@ -1,6 +1,7 @@
 #include "cce/config/config.h"
 
 #include <toml++/toml.h>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -261,6 +262,39 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     s.reject_unknown();
   }
   {
+    Section s = top.table("admin_api");
+    auto& a = c.admin_api;
+    s.boolean("enabled", a.enabled);
+    s.string("base_url", a.base_url);
+    s.string("key_file", a.key_file);
+    s.integer("backfill_days", a.backfill_days, 0, 1000, "a number of days");
+    s.duration("poll_interval", a.poll_interval, milliseconds(1000));
+    s.integer("refresh_days", a.refresh_days, 1, 31, "a number of days");
+    s.duration("min_request_interval", a.min_request_interval, milliseconds(0));
+    s.duration("request_timeout", a.request_timeout, milliseconds(100));
+    s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
+    s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
+    s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
+    s.reject_unknown();
+    const std::string& url = a.base_url;
+    const bool https = url.rfind("https://", 0) == 0;
+    const bool http = url.rfind("http://", 0) == 0;
+    if (!https && !http) {
+      s.fail("base_url",
+             "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
+    }
+    if (http) {
+      // The Admin key must never cross a network in clear text; plain HTTP is for a local test
+      // server only.
+      const std::string host =
+          url.substr(7, url.find_first_of(":/", url[7] == '[' ? url.find(']') : 7) - 7);
+      if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" &&
+          host.rfind("127.", 0) != 0) {
+        s.fail("base_url", "plain http:// is only allowed to a loopback address; use https://");
+      }
+    }
+  }
+  {
     Section s = top.table("log");
     s.string("level", c.log.level);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
@@ -306,6 +340,39 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   if (const char* env = getenv("CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS")) {
     for (auto& t : split(env, ','))
       config.otlp.auth_tokens.push_back(t);
+  }
+  auto trim = [](std::string v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())))
+      v.pop_back();
+    size_t b = 0;
+    while (b < v.size() && std::isspace(static_cast<unsigned char>(v[b])))
+      ++b;
+    return v.substr(b);
+  };
+  auto& admin = config.admin_api;
+  if (const char* env = getenv("ANTHROPIC_ADMIN_API_KEY"); env && *env) {
+    admin.key = trim(env);
+    admin.key_source = "ANTHROPIC_ADMIN_API_KEY";
+  } else if (!admin.key_file.empty()) {
+    std::ifstream in(admin.key_file);
+    if (!in) {
+      throw ConfigError("admin_api.key_file: cannot read \"" + admin.key_file +
+                        "\"; it must hold the Admin API key (sk-ant-admin…)");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    admin.key = trim(ss.str());
+    admin.key_source = "admin_api.key_file (" + admin.key_file + ")";
+    if (admin.key.empty()) {
+      throw ConfigError("admin_api.key_file: \"" + admin.key_file +
+                        "\" is empty; put the Admin API key (sk-ant-admin…) in it");
+    }
+  }
+  if (admin.key.rfind("sk-ant-api", 0) == 0) {
+    throw ConfigError(admin.key_source +
+                      " holds a regular API key (sk-ant-api…), but the Claude Code usage report "
+                      "needs an Admin API key (sk-ant-admin…). An organization admin creates one "
+                      "in the Claude Console under Settings → Admin keys.");
   }
   if (!config.otlp.auth_tokens_file.empty()) {
     std::ifstream in(config.otlp.auth_tokens_file);

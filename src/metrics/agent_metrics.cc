@@ -40,6 +40,48 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                            "503 and nothing was counted).")
                        .Register(*registry_)
                        .Add({});
+  admin_requests_ = &BuildCounter()
+                         .Name("claude_code_exporter_admin_api_requests_total")
+                         .Help(
+                             "Admin API requests made, by HTTP status code (\"network\": no "
+                             "answer).")
+                         .Register(*registry_);
+  admin_failures_ = &BuildCounter()
+                         .Name("claude_code_exporter_admin_api_failures_total")
+                         .Help(
+                             "Admin API requests that failed, by reason: rate_limited, "
+                             "server_error, network, malformed, auth, client_error.")
+                         .Register(*registry_);
+  admin_records_skipped_ = &BuildCounter()
+                                .Name("claude_code_exporter_admin_api_records_skipped_total")
+                                .Help(
+                                    "Admin API records that did not fit the schema and were "
+                                    "skipped (the rest of their page was kept).")
+                                .Register(*registry_)
+                                .Add({});
+  admin_last_success_ = &BuildGauge()
+                             .Name("claude_code_exporter_admin_api_last_success_timestamp_seconds")
+                             .Help(
+                                 "When a day was last fetched from the Admin API completely "
+                                 "(Unix time; 0 = never).")
+                             .Register(*registry_)
+                             .Add({});
+  admin_newest_date_ = &BuildGauge()
+                            .Name("claude_code_exporter_admin_api_newest_date_timestamp_seconds")
+                            .Help(
+                                "Start (UTC midnight) of the newest day the Admin API returned "
+                                "data for (Unix time; 0 = none yet).")
+                            .Register(*registry_)
+                            .Add({});
+  admin_backfill_remaining_ = &BuildGauge()
+                                   .Name("claude_code_exporter_admin_api_backfill_days_remaining")
+                                   .Help("Days of Admin API history still to fetch.")
+                                   .Register(*registry_)
+                                   .Add({});
+  for (const char* reason :
+       {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
+    admin_failures_->Add({{"reason", reason}});
+  }
   // Known series start at zero, so rate() and alerts see them before the first event.
   for (const char* signal : {"metrics", "logs", "traces"}) {
     for (const char* outcome : {"accepted", "duplicate", "rejected", "ignored"}) {
@@ -76,6 +118,30 @@ double AgentMetrics::otlp_last_received(std::string_view signal) const {
 
 void AgentMetrics::store_error() {
   store_errors_->Increment();
+}
+
+void AgentMetrics::admin_request(const std::string& code) {
+  admin_requests_->Add({{"code", code}}).Increment();
+}
+
+void AgentMetrics::admin_failure(std::string_view reason) {
+  admin_failures_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void AgentMetrics::admin_records_skipped(size_t n) {
+  if (n) admin_records_skipped_->Increment(static_cast<double>(n));
+}
+
+void AgentMetrics::admin_success(double t) {
+  admin_last_success_->Set(t);
+}
+
+void AgentMetrics::admin_newest_date(double t) {
+  admin_newest_date_->Set(t);
+}
+
+void AgentMetrics::admin_backfill_remaining(int days) {
+  admin_backfill_remaining_->Set(days);
 }
 
 }  // namespace cce::metrics

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <unordered_map>
 
 #include "src/store/migrations.h"
 
@@ -210,44 +211,58 @@ void Store::load_normalizer(usage::OtelNormalizer& normalizer) {
   }
 }
 
+namespace {
+
+// Writes the ledger part of a change; the caller holds the transaction.
+void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
+  // Actor keys by ledger index, for the rows below.
+  std::unordered_map<uint32_t, std::string> keys;
+  {
+    Stmt s(db,
+           "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
+           "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+           "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
+           "last_seen_api=excluded.last_seen_api");
+    for (const auto& a : changes.actors) {
+      keys[a.index] = a.info.id.key();
+      s.bind(1, keys[a.index]).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
+      s.bind(4, a.info.last_seen_api).run();
+    }
+  }
+  {
+    Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
+    for (const auto& d : changes.api_days_replaced)
+      s.bind(1, d.str()).run();
+  }
+  {
+    Stmt s(db,
+           "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
+           "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    for (const auto& d : changes.daily) {
+      s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.key.actor));
+      s.bind(4, usage::to_string(d.key.quantity)).bind(5, d.key.labels).bind(6, d.value).run();
+    }
+  }
+  {
+    Stmt s(db,
+           "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
+           "VALUES(?1, ?2, ?3, ?4)");
+    for (const auto& t : changes.totals) {
+      s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.quantity));
+      s.bind(3, t.key.labels).bind(4, t.value).run();
+    }
+  }
+}
+
+}  // namespace
+
 void Store::write_ingest(const usage::LedgerChanges& changes,
                          const std::vector<const usage::IngestResult*>& results) {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
   exec("BEGIN IMMEDIATE");
   try {
-    // Actor keys by ledger index, for the rows below.
-    std::unordered_map<uint32_t, std::string> keys;
-    {
-      Stmt s(db,
-             "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
-             "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
-             "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
-             "last_seen_api=excluded.last_seen_api");
-      for (const auto& a : changes.actors) {
-        keys[a.index] = a.info.id.key();
-        s.bind(1, keys[a.index]).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
-        s.bind(4, a.info.last_seen_api).run();
-      }
-    }
-    {
-      Stmt s(db,
-             "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
-             "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-      for (const auto& d : changes.daily) {
-        s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.key.actor));
-        s.bind(4, usage::to_string(d.key.quantity)).bind(5, d.key.labels).bind(6, d.value).run();
-      }
-    }
-    {
-      Stmt s(db,
-             "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
-             "VALUES(?1, ?2, ?3, ?4)");
-      for (const auto& t : changes.totals) {
-        s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.quantity));
-        s.bind(3, t.key.labels).bind(4, t.value).run();
-      }
-    }
+    write_ledger_changes(db, changes);
     Stmt series(db,
                 "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
                 "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -259,7 +274,6 @@ void Store::write_ingest(const usage::LedgerChanges& changes,
         series.bind(3, static_cast<int64_t>(st.time_ns)).bind(4, st.value).bind(5, st.seen_at);
         series.run();
       }
-      // Seen keys share the receipt time of their request; any series update carries it too.
       for (uint64_t key : r->seen_keys) {
         seen.bind(1, static_cast<int64_t>(key)).bind(2, r->received_at).run();
       }
@@ -267,6 +281,23 @@ void Store::write_ingest(const usage::LedgerChanges& changes,
         learned.bind(1, account).bind(2, email).run();
       }
     }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void Store::write_changes(const usage::LedgerChanges& changes,
+                          const std::vector<std::pair<std::string, std::string>>& state) {
+  std::lock_guard lock(impl_->mu);
+  sqlite3* db = impl_->db;
+  exec("BEGIN IMMEDIATE");
+  try {
+    write_ledger_changes(db, changes);
+    Stmt s(db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+    for (const auto& [k, v] : state)
+      s.bind(1, k).bind(2, v).run();
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);

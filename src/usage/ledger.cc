@@ -62,8 +62,36 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
   return changes;
 }
 
+LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observation>& obs) {
+  LedgerChanges changes;
+  changes.api_days_replaced.push_back(day);
+  std::unique_lock lock(mu_);
+  std::unordered_map<CellKey, size_t, CellKeyHash> pos;
+  std::map<uint32_t, bool> touched;
+  for (const auto& o : obs) {
+    CellKey key{intern(o.actor), o.quantity, o.labels};
+    touched[key.actor] = true;
+    auto [it, fresh] = pos.try_emplace(key, changes.daily.size());
+    if (fresh) {
+      changes.daily.push_back({Source::kApi, day, std::move(key), o.value});
+    } else {
+      changes.daily[it->second].value += o.value;
+    }
+  }
+  for (const auto& [index, unused] : touched) {
+    ActorInfo info = actors_[index];
+    // For the API "last seen" is the newest day with data: the API has no finer time.
+    info.last_seen_api = std::max(info.last_seen_api, static_cast<double>(day.unix_seconds()));
+    changes.actors.push_back({index, std::move(info)});
+  }
+  return changes;
+}
+
 void Ledger::apply(const LedgerChanges& changes) {
   std::unique_lock lock(mu_);
+  for (const auto& d : changes.api_days_replaced) {
+    if (auto it = days_.find(d); it != days_.end()) it->second.api.clear();
+  }
   for (const auto& d : changes.daily) {
     auto& day = days_[d.date];
     (d.source == Source::kOtel ? day.otel : day.api)[d.key] = d.value;

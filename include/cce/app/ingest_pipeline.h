@@ -7,6 +7,7 @@
 #include <thread>
 #include <variant>
 
+#include "cce/admin/poller.h"
 #include "cce/metrics/agent_metrics.h"
 #include "cce/server/otlp_routes.h"
 #include "cce/store/store.h"
@@ -16,11 +17,12 @@
 
 namespace cce::app {
 
-// The one writer of OTLP data. HTTP threads hand it decoded requests and wait; it normalizes
-// them in arrival order, writes a group of them in one SQLite transaction (group commit), and
-// only then applies them to the in-memory ledger and releases the waiters. If the commit fails,
-// nothing is counted, the ingest state is reloaded from the store, and the clients hear 503.
-class IngestPipeline final : public server::OtlpSink {
+// The one writer of the ledger and the store. HTTP threads hand it decoded OTLP requests, the
+// Admin API poller hands it fetched days, and each waits; it normalizes OTLP requests in
+// arrival order, writes a group of them in one SQLite transaction (group commit), and only then
+// applies them to the in-memory ledger and releases the waiters. If a commit fails, nothing is
+// counted, the ingest state is reloaded from the store, and the clients hear 503.
+class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
  public:
   IngestPipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
                  metrics::AgentMetrics& metrics, const util::Clock& clock);
@@ -34,12 +36,26 @@ class IngestPipeline final : public server::OtlpSink {
   server::IngestReply ingest(otlp::LogsRequest req) override;
   void discarded_spans(size_t n) override;
 
+  bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
+                       std::optional<admin::BackfillProgress> progress) override;
+  bool save_progress(const admin::BackfillProgress& progress) override;
+  std::optional<admin::BackfillProgress> load_progress() override;
+
+  static constexpr const char* kBackfillStateKey = "admin_api.backfill";
+
  private:
+  struct ApiDay {
+    util::Date day;
+    std::vector<usage::Observation> observations;
+    std::optional<admin::BackfillProgress> progress;
+  };
+  using Request = std::variant<otlp::MetricsRequest, otlp::LogsRequest, ApiDay>;
   struct Job {
-    std::variant<otlp::MetricsRequest, otlp::LogsRequest> request;
+    Request request;
     std::promise<server::IngestReply> reply;
   };
-  server::IngestReply submit(std::variant<otlp::MetricsRequest, otlp::LogsRequest> request);
+  server::IngestReply submit(Request request);
+  void process_api_day(Job& job);
   void run();
   void process(std::vector<Job>& group);
 

@@ -15,6 +15,11 @@ struct LandingInfo {
   double last_logs = 0;
   size_t actors = 0;
   std::string store_path;
+  bool admin_polling = false;
+  std::string admin_base_url;
+  double admin_last_success = 0;
+  double admin_newest_date = 0;
+  double admin_backfill_remaining = 0;
 };
 
 // The small HTML page served at "/": version, sources and their state, links.

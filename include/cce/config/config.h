@@ -61,6 +61,25 @@ struct Config {
 
   usage::IdentityConfig identity;
 
+  struct AdminApi {
+    bool enabled = true;  // poll when a key is configured
+    std::string base_url = "https://api.anthropic.com";
+    std::string key_file;
+    int backfill_days = 365;
+    milliseconds poll_interval{std::chrono::minutes(15)};
+    int refresh_days = 3;
+    milliseconds min_request_interval{1000};
+    milliseconds request_timeout{30000};
+    milliseconds retry_backoff{1000};
+    milliseconds retry_backoff_max{std::chrono::minutes(2)};
+    int max_attempts = 8;
+    // The Admin key, from ANTHROPIC_ADMIN_API_KEY or key_file (apply_environment). Secret:
+    // never printed.
+    std::string key;
+    std::string key_source;
+    bool polling() const { return enabled && !key.empty(); }
+  } admin_api;
+
   struct Log {
     std::string level = "info";
   } log;
@@ -70,8 +89,9 @@ struct Config {
 Config parse(const std::string& toml_text, const std::string& origin);
 Config load_file(const std::string& path);
 
-// Applies environment overrides for secrets (CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS) and reads
-// otlp.auth_tokens_file. `getenv` is injectable for tests.
+// Applies environment overrides for secrets (CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS,
+// ANTHROPIC_ADMIN_API_KEY) and reads otlp.auth_tokens_file and admin_api.key_file. Rejects a
+// regular API key where the Admin key belongs. `getenv` is injectable for tests.
 void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv);
 
 // The effective configuration as TOML, secrets masked (for --check-config).

@@ -27,12 +27,30 @@ class AgentMetrics {
   double otlp_last_received(std::string_view signal) const;
   void store_error();
 
+  // Admin API poller.
+  void admin_request(const std::string& code);  // HTTP status, or "network"
+  // reason: rate_limited, server_error, network, malformed, auth, client_error
+  void admin_failure(std::string_view reason);
+  void admin_records_skipped(size_t n);
+  void admin_success(double unix_seconds);
+  void admin_newest_date(double unix_seconds);
+  void admin_backfill_remaining(int days);
+  double admin_last_success() const { return admin_last_success_->Value(); }
+  double admin_newest_date() const { return admin_newest_date_->Value(); }
+  double admin_backfill_remaining() const { return admin_backfill_remaining_->Value(); }
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* otlp_requests_;
   prometheus::Family<prometheus::Counter>* otlp_points_;
   prometheus::Family<prometheus::Gauge>* otlp_last_received_;
   prometheus::Counter* store_errors_;
+  prometheus::Family<prometheus::Counter>* admin_requests_;
+  prometheus::Family<prometheus::Counter>* admin_failures_;
+  prometheus::Counter* admin_records_skipped_;
+  prometheus::Gauge* admin_last_success_;
+  prometheus::Gauge* admin_newest_date_;
+  prometheus::Gauge* admin_backfill_remaining_;
 };
 
 }  // namespace cce::metrics

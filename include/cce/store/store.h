@@ -48,6 +48,11 @@ class Store {
   void write_ingest(const usage::LedgerChanges& changes,
                     const std::vector<const usage::IngestResult*>& results);
 
+  // Writes ledger changes (e.g. one replaced Admin API day) and state values in one
+  // transaction. Throws StoreError (nothing is written then).
+  void write_changes(const usage::LedgerChanges& changes,
+                     const std::vector<std::pair<std::string, std::string>>& state);
+
   // Drops duplicate-detection keys and cumulative series older than the cut-offs.
   void prune(int64_t seen_before, int64_t series_before);
 

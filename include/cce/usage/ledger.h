@@ -57,7 +57,11 @@ struct LedgerChanges {
   std::vector<Daily> daily;
   std::vector<Total> totals;
   std::vector<Actor> actors;
-  bool empty() const { return daily.empty() && totals.empty() && actors.empty(); }
+  // Days whose whole Admin API slice is replaced by the `daily` cells of source kApi.
+  std::vector<util::Date> api_days_replaced;
+  bool empty() const {
+    return daily.empty() && totals.empty() && actors.empty() && api_days_replaced.empty();
+  }
 };
 
 // Usage per (actor, UTC date, source), plus the running counter totals. In memory; the store
@@ -76,6 +80,9 @@ class Ledger {
   };
   LedgerChanges stage_otel(const std::vector<Observation>& obs,
                            const std::vector<ActorTouch>& actors);
+  // Replaces the Admin API slice of one day: rows of the same (actor, quantity, labels) are
+  // summed.
+  LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs);
   void apply(const LedgerChanges& changes);
 
   // Start-up restore from the store.

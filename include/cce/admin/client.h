@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cce/util/civil_date.h"
+
+namespace cce::admin {
+
+struct HttpResult {
+  int status = 0;  // 0: no HTTP answer (connection, TLS or timeout failure)
+  std::string body;
+  std::optional<double> retry_after_seconds;  // from a retry-after header
+  std::string error;                          // why there was no answer
+};
+
+// GET {base_url}/v1/organizations/usage_report/claude_code for one UTC day, one page, over
+// HTTPS (or HTTP for a loopback test server). Sends x-api-key, anthropic-version and a
+// User-Agent naming the agent. Never logs or returns the key. Not thread-safe.
+class UsageReportClient {
+ public:
+  UsageReportClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout);
+  ~UsageReportClient();
+
+  HttpResult fetch(util::Date day, const std::string& cursor, int limit = 1000);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cce::admin

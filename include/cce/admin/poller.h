@@ -1,0 +1,89 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cce/admin/client.h"
+#include "cce/metrics/agent_metrics.h"
+#include "cce/usage/observation.h"
+#include "cce/util/civil_date.h"
+#include "cce/util/clock.h"
+
+namespace cce::admin {
+
+struct PollerOptions {
+  int backfill_days = 365;
+  std::chrono::milliseconds poll_interval{std::chrono::minutes(15)};
+  int refresh_days = 3;
+  std::chrono::milliseconds min_request_interval{1000};
+  std::chrono::milliseconds retry_backoff{1000};
+  std::chrono::milliseconds retry_backoff_max{std::chrono::minutes(2)};
+  int max_attempts = 8;
+};
+
+// Where the backfill stands: days from `next` down to `oldest` are still to fetch.
+struct BackfillProgress {
+  util::Date oldest;
+  util::Date next;
+  bool done() const { return next < oldest; }
+  int remaining() const { return done() ? 0 : next - oldest + 1; }
+  std::string serialize() const;
+  static std::optional<BackfillProgress> parse(const std::string& s);
+};
+
+// Receives each fetched day. Implementations replace the day's Admin API slice and record the
+// progress in one transaction, and return false when that failed (the day is fetched again).
+class DaySink {
+ public:
+  virtual ~DaySink() = default;
+  virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
+                               std::optional<BackfillProgress> progress) = 0;
+  virtual bool save_progress(const BackfillProgress& progress) = 0;
+  virtual std::optional<BackfillProgress> load_progress() = 0;
+};
+
+// Polls the Claude Code usage report: on first start a backfill of backfill_days, newest
+// first, resumable; then every poll_interval the last refresh_days again. Runs on its own
+// thread; no failure of the API reaches OTLP ingestion or /metrics.
+class Poller {
+ public:
+  Poller(PollerOptions options, UsageReportClient& client, DaySink& sink,
+         metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret);
+  ~Poller();
+
+  void start();
+  void stop();
+
+  enum class DayOutcome { kStored, kSkipped, kAuthFailed, kGaveUp, kStopped };
+  // Fetches every page of one day and hands it to the sink (synchronous; used by the loop).
+  DayOutcome poll_day(util::Date day, std::optional<BackfillProgress> progress);
+
+ private:
+  struct Fetched;
+  void run();
+  Fetched fetch_page(util::Date day, const std::string& cursor);
+  bool sleep_for(std::chrono::milliseconds d);  // false when stopped
+  std::string redact(std::string text) const;
+
+  PollerOptions options_;
+  UsageReportClient& client_;
+  DaySink& sink_;
+  metrics::AgentMetrics& metrics_;
+  const util::Clock& clock_;
+  std::string secret_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::chrono::steady_clock::time_point last_request_{};
+  util::Date newest_with_data_{INT32_MIN};
+};
+
+}  // namespace cce::admin

@@ -1,0 +1,242 @@
+#include "cce/admin/poller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+#include <sstream>
+
+#include "cce/admin/usage_report.h"
+
+namespace cce::admin {
+
+std::string BackfillProgress::serialize() const {
+  return "oldest=" + oldest.str() + " next=" + next.str();
+}
+
+std::optional<BackfillProgress> BackfillProgress::parse(const std::string& s) {
+  std::istringstream in(s);
+  std::string a, b;
+  in >> a >> b;
+  if (a.rfind("oldest=", 0) != 0 || b.rfind("next=", 0) != 0) return std::nullopt;
+  auto oldest = util::Date::parse(a.substr(7));
+  auto next = util::Date::parse(b.substr(5));
+  if (!oldest || !next) return std::nullopt;
+  return BackfillProgress{*oldest, *next};
+}
+
+struct Poller::Fetched {
+  std::optional<Page> page;
+  DayOutcome failure = DayOutcome::kGaveUp;
+};
+
+Poller::Poller(PollerOptions options, UsageReportClient& client, DaySink& sink,
+               metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret)
+    : options_(options),
+      client_(client),
+      sink_(sink),
+      metrics_(metrics),
+      clock_(clock),
+      secret_(std::move(secret)) {}
+
+Poller::~Poller() {
+  stop();
+}
+
+void Poller::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Poller::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Poller::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+std::string Poller::redact(std::string text) const {
+  if (secret_.empty()) return text;
+  for (size_t pos; (pos = text.find(secret_)) != std::string::npos;) {
+    text.replace(pos, secret_.size(), "<redacted>");
+  }
+  return text;
+}
+
+Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto backoff = [&](int attempt) {
+    // Capped exponential backoff with jitter (50-100% of the step).
+    auto step = options_.retry_backoff * (int64_t{1} << std::min(attempt, 20));
+    step = std::min<std::chrono::milliseconds>(step, options_.retry_backoff_max);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return std::chrono::milliseconds(
+        static_cast<int64_t>(static_cast<double>(step.count()) * jitter(rng)));
+  };
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    // Politeness between any two requests.
+    const auto since = std::chrono::steady_clock::now() - last_request_;
+    if (since < options_.min_request_interval &&
+        !sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(
+            options_.min_request_interval - since))) {
+      return {std::nullopt, DayOutcome::kStopped};
+    }
+    last_request_ = std::chrono::steady_clock::now();
+    HttpResult r = client_.fetch(day, cursor);
+    metrics_.admin_request(r.status == 0 ? "network" : std::to_string(r.status));
+    const std::string where = day.str() + (cursor.empty() ? "" : " (next page)");
+    std::chrono::milliseconds wait = backoff(attempt);
+
+    if (r.status == 200) {
+      auto parsed = parse_page(r.body, day);
+      if (auto* page = std::get_if<Page>(&parsed)) {
+        for (const auto& s : page->skipped) {
+          spdlog::warn("admin_api: {}: skipped {}", where, redact(s));
+        }
+        metrics_.admin_records_skipped(page->skipped.size());
+        return {std::move(*page), DayOutcome::kStored};
+      }
+      metrics_.admin_failure("malformed");
+      spdlog::warn("admin_api: {}: malformed response, retrying: {}", where,
+                   redact(std::get<PageError>(parsed).message));
+    } else if (r.status == 429) {
+      metrics_.admin_failure("rate_limited");
+      if (r.retry_after_seconds) {
+        wait = std::chrono::milliseconds(static_cast<int64_t>(*r.retry_after_seconds * 1000));
+      }
+      spdlog::warn("admin_api: {}: rate limited (429), waiting {} ms", where, wait.count());
+    } else if (r.status == 0 || r.status >= 500) {
+      metrics_.admin_failure(r.status == 0 ? "network" : "server_error");
+      spdlog::warn("admin_api: {}: {}, retrying in {} ms", where,
+                   r.status == 0 ? "no answer (" + r.error + ")"
+                                 : std::to_string(r.status) + " " + redact(error_summary(r.body)),
+                   wait.count());
+    } else if (r.status == 401 || r.status == 403) {
+      metrics_.admin_failure("auth");
+      spdlog::error("admin_api: {} {}: {}; polling pauses until the next cycle", r.status,
+                    redact(error_summary(r.body)),
+                    r.status == 401
+                        ? "the Admin API key is wrong, revoked or expired"
+                        : "the key lacks admin rights (an Admin key, sk-ant-admin…, is required) "
+                          "or the organization cannot use this endpoint");
+      return {std::nullopt, DayOutcome::kAuthFailed};
+    } else {
+      metrics_.admin_failure("client_error");
+      spdlog::error("admin_api: {}: {} {}; not retried", where, r.status,
+                    redact(error_summary(r.body)));
+      return {std::nullopt, DayOutcome::kSkipped};
+    }
+    if (attempt + 1 < options_.max_attempts && !sleep_for(wait)) {
+      return {std::nullopt, DayOutcome::kStopped};
+    }
+  }
+  spdlog::error("admin_api: {}: giving up after {} attempts; the day is fetched again next cycle",
+                day.str(), options_.max_attempts);
+  return {std::nullopt, DayOutcome::kGaveUp};
+}
+
+Poller::DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> progress) {
+  std::vector<usage::Observation> observations;
+  std::string cursor;
+  for (int pages = 0;; ++pages) {
+    if (pages > 100000) {
+      spdlog::error("admin_api: {}: more than 100000 pages; the cursor seems to loop", day.str());
+      return DayOutcome::kGaveUp;
+    }
+    Fetched f = fetch_page(day, cursor);
+    if (!f.page) {
+      // A permanent client error on one day must not stall the backfill behind it.
+      if (f.failure == DayOutcome::kSkipped && progress) sink_.save_progress(*progress);
+      return f.failure;
+    }
+    auto& obs = f.page->observations;
+    observations.insert(observations.end(), std::make_move_iterator(obs.begin()),
+                        std::make_move_iterator(obs.end()));
+    if (!f.page->has_more) break;
+    cursor = *f.page->next_page;
+  }
+  const bool has_data = !observations.empty();
+  if (!sink_.replace_api_day(day, std::move(observations), progress)) return DayOutcome::kGaveUp;
+  metrics_.admin_success(util::to_unix_seconds(clock_.now()));
+  if (has_data && day > newest_with_data_) {
+    newest_with_data_ = day;
+    metrics_.admin_newest_date(static_cast<double>(day.unix_seconds()));
+  }
+  return DayOutcome::kStored;
+}
+
+void Poller::run() {
+  const util::Date today = util::Date::from_time(clock_.now());
+  std::optional<BackfillProgress> progress = sink_.load_progress();
+  const bool resumed = progress.has_value();
+  if (!progress) {
+    progress = BackfillProgress{today - (options_.backfill_days - 1), today};
+    spdlog::info("admin_api: backfilling {} days ({} to {}), newest first", options_.backfill_days,
+                 progress->oldest.str(), progress->next.str());
+  } else if (!progress->done()) {
+    spdlog::info("admin_api: resuming the backfill at {} ({} days to go)", progress->next.str(),
+                 progress->remaining());
+  }
+  metrics_.admin_backfill_remaining(progress->remaining());
+  const int total = progress->remaining();
+  const auto backfill_started = std::chrono::steady_clock::now();
+  int done_this_run = 0;
+
+  // A resumed agent first refreshes the recent days (they went stale while it was down); a new
+  // backfill starts with them anyway.
+  auto next_refresh = std::chrono::steady_clock::now() +
+                      (resumed ? std::chrono::milliseconds(0) : options_.poll_interval);
+  auto backfill_paused_until = std::chrono::steady_clock::time_point{};
+
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_refresh) {
+      const util::Date current = util::Date::from_time(clock_.now());
+      for (int i = 0; i < options_.refresh_days; ++i) {
+        auto outcome = poll_day(current - i, std::nullopt);
+        if (outcome == DayOutcome::kStopped) return;
+        if (outcome == DayOutcome::kAuthFailed || outcome == DayOutcome::kGaveUp) break;
+      }
+      next_refresh = std::chrono::steady_clock::now() + options_.poll_interval;
+      continue;
+    }
+    if (!progress->done() && now >= backfill_paused_until) {
+      BackfillProgress after{progress->oldest, progress->next - 1};
+      auto outcome = poll_day(progress->next, after);
+      if (outcome == DayOutcome::kStopped) return;
+      if (outcome == DayOutcome::kStored || outcome == DayOutcome::kSkipped) {
+        progress = after;
+        ++done_this_run;
+        metrics_.admin_backfill_remaining(progress->remaining());
+        if (progress->done() || done_this_run % 10 == 0) {
+          const double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - backfill_started)
+                  .count();
+          const double eta = done_this_run ? elapsed / done_this_run * progress->remaining() : 0;
+          spdlog::info("admin_api: backfill {}/{} days, at {}, ETA {:.0f} s",
+                       total - progress->remaining(), total, progress->next.str(), eta);
+        }
+      } else {
+        backfill_paused_until = std::chrono::steady_clock::now() + options_.poll_interval;
+      }
+      continue;
+    }
+    auto until = next_refresh;
+    if (!progress->done() && backfill_paused_until < until) until = backfill_paused_until;
+    if (!sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                   std::chrono::milliseconds(1))) {
+      return;
+    }
+  }
+}
+
+}  // namespace cce::admin
