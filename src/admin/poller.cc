@@ -90,7 +90,11 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
     HttpResult r = client_.fetch(day, cursor);
     metrics_.admin_request(r.status == 0 ? "network" : std::to_string(r.status));
     const std::string where = day.str() + (cursor.empty() ? "" : " (next page)");
+    const bool last = attempt + 1 == options_.max_attempts;
     std::chrono::milliseconds wait = backoff(attempt);
+    auto then = [&] {
+      return last ? std::string() : ", retrying in " + std::to_string(wait.count()) + " ms";
+    };
 
     if (r.status == 200) {
       auto parsed = parse_page(r.body, day);
@@ -102,20 +106,20 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
         return {std::move(*page), DayOutcome::kStored};
       }
       metrics_.admin_failure("malformed");
-      spdlog::warn("admin_api: {}: malformed response, retrying: {}", where,
+      spdlog::warn("admin_api: {}: malformed response{}: {}", where, then(),
                    redact(std::get<PageError>(parsed).message));
     } else if (r.status == 429) {
       metrics_.admin_failure("rate_limited");
       if (r.retry_after_seconds) {
         wait = std::chrono::milliseconds(static_cast<int64_t>(*r.retry_after_seconds * 1000));
       }
-      spdlog::warn("admin_api: {}: rate limited (429), waiting {} ms", where, wait.count());
+      spdlog::warn("admin_api: {}: rate limited (429){}", where, then());
     } else if (r.status == 0 || r.status >= 500) {
       metrics_.admin_failure(r.status == 0 ? "network" : "server_error");
-      spdlog::warn("admin_api: {}: {}, retrying in {} ms", where,
-                   r.status == 0 ? "no answer (" + r.error + ")"
+      spdlog::warn("admin_api: {}: {}{}", where,
+                   r.status == 0 ? "no answer (" + r.error + ": connection failed or timed out)"
                                  : std::to_string(r.status) + " " + redact(error_summary(r.body)),
-                   wait.count());
+                   then());
     } else if (r.status == 401 || r.status == 403) {
       metrics_.admin_failure("auth");
       spdlog::error("admin_api: {} {}: {}; polling pauses until the next cycle", r.status,
@@ -131,7 +135,7 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
                     redact(error_summary(r.body)));
       return {std::nullopt, DayOutcome::kSkipped};
     }
-    if (attempt + 1 < options_.max_attempts && !sleep_for(wait)) {
+    if (!last && !sleep_for(wait)) {
       return {std::nullopt, DayOutcome::kStopped};
     }
   }

@@ -74,8 +74,8 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                             .Register(*registry_)
                             .Add({});
   admin_backfill_remaining_ = &BuildGauge()
-                                   .Name("claude_code_exporter_admin_api_backfill_days_remaining")
-                                   .Help("Days of Admin API history still to fetch.")
+                                   .Name("claude_code_exporter_admin_api_backfill_dates_remaining")
+                                   .Help("UTC dates of Admin API history still to fetch (the backfill; 0 when complete).")
                                    .Register(*registry_)
                                    .Add({});
   for (const char* reason :

@@ -182,3 +182,74 @@ class Checker:
     def finish(self):
         print("%s: %d passed, %d failed" % (self.name, self.passed, len(self.failures)), flush=True)
         sys.exit(1 if self.failures else 0)
+
+
+class FakeAdminApi:
+    """tests/fake_admin_api/fake_admin_api.py as a subprocess on a loopback port."""
+
+    def __init__(self, key, days=30, end="2026-11-22", seed=1, big_days=(), delay=0.0):
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(here, "..", "fake_admin_api", "fake_admin_api.py")
+        self.port = free_port()
+        cmd = [sys.executable, script, "--port", str(self.port), "--key", key, "--days", str(days),
+               "--end", end, "--seed", str(seed), "--delay", str(delay)]
+        for b in big_days:
+            cmd += ["--big-day", b]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = self.proc.stdout.readline().decode()
+        if "listening" not in line:
+            raise RuntimeError("fake admin api did not start: " + line)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def control(self, path, body=None):
+        if body is None:
+            status, data, _ = get(self.url + path)
+        else:
+            status, data, _ = post(self.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        assert status == 200, (path, status)
+        return json.loads(data)
+
+    def faults(self, faults):
+        return self.control("/_control/faults", faults)
+
+    def log(self):
+        return self.control("/_control/log")
+
+    def totals(self):
+        return self.control("/_control/totals")
+
+    def days(self):
+        return self.control("/_control/days")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def wait_for(predicate, timeout, what, interval=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def metric_value(agent, name, **labels):
+    found = select(agent.scrape(), name, **labels)
+    return found[0][1] if found else None
+
+
+def stored_api_totals(db_path):
+    """Sums of the store's Admin API slice, keyed like the fake's totals (costs in cents)."""
+    import sqlite3
+    con = sqlite3.connect(db_path)
+    out = {}
+    for date, actor, quantity, labels, value in con.execute(
+            "SELECT date, actor_key, quantity, labels, value FROM daily_values WHERE source = 'api'"):
+        if quantity == "cost_usd":
+            quantity, value = "cost_cents", value * 100
+        key = "%s|%s|%s|%s" % (date, actor, quantity, labels.replace("\x1f", "/"))
+        out[key] = out.get(key, 0) + value
+    con.close()
+    return out

@@ -3,6 +3,7 @@ named), unknown flags (exit 2), a taken port (exit 1), SIGTERM (exit 0)."""
 import os
 import re
 import subprocess
+import tempfile
 
 import harness
 from harness import Agent, Checker
@@ -38,6 +39,26 @@ for name in sorted(os.listdir(cfg_dir)):
     r = run("--config", path, "--check-config")
     c.check(r.returncode == 1, "%s exits 1 (got %d)" % (name, r.returncode))
     c.check(message in r.stderr, "%s: stderr %r contains %r" % (name, r.stderr, message))
+
+# A regular API key where the Admin key belongs: refused at start, saying exactly that.
+wrong_key = "sk-ant-api03-NotAnAdminKey-0123456789"
+env = dict(os.environ, ANTHROPIC_ADMIN_API_KEY=wrong_key)
+r = run(env=env)
+c.check(r.returncode == 1, "sk-ant-api key: exit 1 (got %d)" % r.returncode)
+c.check("ANTHROPIC_ADMIN_API_KEY holds a regular API key (sk-ant-api…)" in r.stderr and
+        "Admin API key (sk-ant-admin…)" in r.stderr and "Settings → Admin keys" in r.stderr,
+        "sk-ant-api key: the message says an Admin key is needed and where: " + r.stderr)
+c.check(wrong_key not in r.stderr + r.stdout, "the key itself is not printed")
+with tempfile.TemporaryDirectory() as tmp:
+    key_file = os.path.join(tmp, "admin-key")
+    with open(key_file, "w") as f:
+        f.write(wrong_key + "\n")
+    cfg = os.path.join(tmp, "c.toml")
+    with open(cfg, "w") as f:
+        f.write('[admin_api]\nkey_file = "%s"\n' % key_file)
+    r = run("--config", cfg, "--check-config")
+    c.check(r.returncode == 1 and "admin_api.key_file (%s) holds a regular API key" % key_file in r.stderr,
+            "key_file with an sk-ant-api key: " + r.stderr)
 
 r = run("--config", "/nonexistent/config.toml")
 c.check(r.returncode == 1 and "cannot read the config file" in r.stderr, "missing file: " + r.stderr)
