@@ -120,20 +120,28 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
                    r.status == 0 ? "no answer (" + r.error + ": connection failed or timed out)"
                                  : std::to_string(r.status) + " " + redact(error_summary(r.body)),
                    then());
-    } else if (r.status == 401 || r.status == 403) {
-      metrics_.admin_failure("auth");
-      spdlog::error("admin_api: {} {}: {}; polling pauses until the next cycle", r.status,
-                    redact(error_summary(r.body)),
-                    r.status == 401
-                        ? "the Admin API key is wrong, revoked or expired"
-                        : "the key lacks admin rights (an Admin key, sk-ant-admin…, is required) "
-                          "or the organization cannot use this endpoint");
-      return {std::nullopt, DayOutcome::kAuthFailed};
-    } else {
+    } else if (r.status == 400) {
+      // Bad parameters for this day (e.g. a date the API does not serve): skip the day.
       metrics_.admin_failure("client_error");
-      spdlog::error("admin_api: {}: {} {}; not retried", where, r.status,
+      spdlog::error("admin_api: {}: 400 {}; the day is skipped", where,
                     redact(error_summary(r.body)));
       return {std::nullopt, DayOutcome::kSkipped};
+    } else {
+      // 401, 403, 402, 404 and other 4xx concern the key, the organization or the endpoint,
+      // not this day: every request would fail alike, so the cycle stops here.
+      const bool auth = r.status == 401 || r.status == 403;
+      metrics_.admin_failure(auth ? "auth" : "client_error");
+      const char* why =
+          r.status == 401   ? "the Admin API key is wrong, revoked or expired"
+          : r.status == 403 ? "the key lacks admin rights (an Admin key, sk-ant-admin…, is "
+                              "required) or the organization cannot use this endpoint"
+          : r.status == 404 ? "the endpoint is not available for this organization (or "
+                              "admin_api.base_url is wrong)"
+          : r.status == 402 ? "the organization has a billing problem"
+                            : "the request was refused";
+      spdlog::error("admin_api: {} {}: {}; polling pauses until the next cycle", r.status,
+                    redact(error_summary(r.body)), why);
+      return {std::nullopt, DayOutcome::kHalted};
     }
     if (!last && !sleep_for(wait)) {
       return {std::nullopt, DayOutcome::kStopped};
@@ -208,7 +216,7 @@ void Poller::run() {
       for (int i = 0; i < options_.refresh_days; ++i) {
         auto outcome = poll_day(current - i, std::nullopt);
         if (outcome == DayOutcome::kStopped) return;
-        if (outcome == DayOutcome::kAuthFailed || outcome == DayOutcome::kGaveUp) break;
+        if (outcome == DayOutcome::kHalted || outcome == DayOutcome::kGaveUp) break;
       }
       next_refresh = std::chrono::steady_clock::now() + options_.poll_interval;
       continue;

@@ -140,6 +140,28 @@ finally:
     agent.cleanup()
     fake.close()
 
+# 3b. 403 and 404 pause the cycle like 401; a 400 for one day skips that day only.
+fake = FakeAdminApi(KEY, days=5, seed=6)
+fake.faults([{"kind": "403", "count": 1}, {"kind": "404", "count": 1},
+             {"kind": "400", "count": 1, "date": "2026-11-19"}])
+agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "2s"\n')
+try:
+    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
+                     30, "the backfill after 403, 404 and 400")
+    text = agent.read_log()
+    c.check("403 permission_error" in text and "lacks admin rights" in text, "403 explained in the log")
+    c.check("404 not_found_error" in text and "not available for this organization" in text, "404 explained")
+    c.check("2026-11-19: 400 invalid_request_error" in text and "the day is skipped" in text, "400 skips the day")
+    log = fake.log()
+    c.equal(len([e for e in log if e.get("fault") in ("403", "404")]), 2, "403 and 404 each ended a cycle")
+    stored = {e["starting_at"] for e in log if not e.get("fault") and e.get("records") is not None}
+    c.check(stored == {"2026-11-22", "2026-11-21", "2026-11-20", "2026-11-18"},
+            "every day but the 400 one stored: %s" % sorted(stored))
+    check_no_leak(c, "403/404/400", agent)
+finally:
+    agent.cleanup()
+    fake.close()
+
 # 4. A restart in the middle of the backfill resumes where it stopped.
 fake = FakeAdminApi(KEY, days=60, seed=5, delay=0.03)
 agent = start_agent(fake, 'backfill_days = 60\npoll_interval = "1h"\n')

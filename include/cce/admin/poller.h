@@ -60,7 +60,9 @@ class Poller {
   void start();
   void stop();
 
-  enum class DayOutcome { kStored, kSkipped, kAuthFailed, kGaveUp, kStopped };
+  // kSkipped: a 400 for that day (not retried); kHalted: the key, organization or endpoint
+  // refused (401/403/404/…), the cycle stops; kGaveUp: retries used up.
+  enum class DayOutcome { kStored, kSkipped, kHalted, kGaveUp, kStopped };
   // Fetches every page of one day and hands it to the sink (synchronous; used by the loop).
   DayOutcome poll_day(util::Date day, std::optional<BackfillProgress> progress);
 
