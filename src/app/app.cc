@@ -19,15 +19,44 @@
 
 namespace cce::app {
 
+namespace {
+
+usage::LedgerOptions ledger_options(const config::Config& c) {
+  usage::LedgerOptions o;
+  o.merge.otel_for_today = c.merge.otel_for_today;
+  for (const auto& [model, price] : c.pricing.models)
+    o.prices.set(model, price);
+  o.cache_ttl = c.pricing.cache_write_ttl == "1h" ? usage::CacheTtl::k1h : usage::CacheTtl::k5m;
+  o.max_actors = c.limits.max_actors;
+  return o;
+}
+
+metrics::CollectorOptions collector_options(const config::Config& c) {
+  metrics::CollectorOptions o;
+  o.daily_window_days = c.exposition.daily_window_days;
+  o.team_map = c.teams.map;
+  o.actor_label = c.privacy.actor_label == "hash"     ? usage::ActorLabelMode::kHash
+                  : c.privacy.actor_label == "domain" ? usage::ActorLabelMode::kDomain
+                                                      : usage::ActorLabelMode::kEmail;
+  o.hash_key = c.privacy.hash_key;
+  for (const auto& b : c.budgets)
+    o.budgets.push_back({b.scope, b.name, b.period, b.usd});
+  return o;
+}
+
+}  // namespace
+
 struct App::Impl {
   Impl(config::Config c, std::shared_ptr<const util::Clock> clk)
       : config(std::move(c)),
         clock(std::move(clk)),
+        ledger(ledger_options(config)),
         normalizer(
             config.identity,
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
-            std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count()),
-        collector(ledger, *clock, metrics::CollectorOptions{config.exposition.daily_window_days}),
+            std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
+            config.store.retention_days),
+        collector(ledger, *clock, collector_options(config)),
         otlp_listener(config.http),
         metrics_listener(config.http) {}
 
@@ -62,8 +91,8 @@ void App::start() {
   m.store->load(m.ledger, m.normalizer);
   spdlog::info("store: {} (schema v{}), {} actors loaded", m.config.store.path,
                m.store->schema_version(), m.ledger.actor_count());
-  m.pipeline =
-      std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics, *m.clock);
+  m.pipeline = std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
+                                                *m.clock, m.config.store.retention_days);
   m.pipeline->start();
   m.started = true;
 

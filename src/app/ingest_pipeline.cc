@@ -10,8 +10,13 @@ constexpr size_t kMaxGroup = 256;
 
 IngestPipeline::IngestPipeline(store::Store& store, usage::Ledger& ledger,
                                usage::OtelNormalizer& normalizer, metrics::AgentMetrics& metrics,
-                               const util::Clock& clock)
-    : store_(store), ledger_(ledger), normalizer_(normalizer), metrics_(metrics), clock_(clock) {}
+                               const util::Clock& clock, int retention_days)
+    : store_(store),
+      ledger_(ledger),
+      normalizer_(normalizer),
+      metrics_(metrics),
+      clock_(clock),
+      retention_days_(retention_days) {}
 
 IngestPipeline::~IngestPipeline() {
   stop();
@@ -19,6 +24,7 @@ IngestPipeline::~IngestPipeline() {
 
 void IngestPipeline::start() {
   last_prune_ = clock_.now();
+  prune_days(util::Date::from_time(last_prune_));
   writer_ = std::thread([this] { run(); });
 }
 
@@ -90,10 +96,12 @@ void IngestPipeline::run() {
       }
     }
     if (!group.empty()) process(group);
-    // Housekeeping between groups: forget old duplicate-detection keys and idle series.
+    // Housekeeping between groups: forget old duplicate-detection keys and idle series, and
+    // drop days past the retention.
     const auto now = clock_.now();
     if (now - last_prune_ > std::chrono::minutes(1)) {
       last_prune_ = now;
+      prune_days(util::Date::from_time(now));
       auto cut = normalizer_.prune(now);
       try {
         store_.prune(cut.seen_before, cut.series_before);
@@ -105,9 +113,30 @@ void IngestPipeline::run() {
   }
 }
 
+void IngestPipeline::prune_days(util::Date today) {
+  usage::LedgerChanges changes = ledger_.stage_prune(today - (retention_days_ - 1));
+  if (changes.empty()) return;
+  try {
+    store_.write_changes(changes, {});
+    ledger_.apply(changes);
+    spdlog::info("store: dropped {} day(s) older than {} days (counters keep them)",
+                 changes.days_pruned.size(), retention_days_);
+  } catch (const std::exception& e) {
+    metrics_.store_error();
+    spdlog::error("store: dropping old days failed: {}", e.what());
+  }
+}
+
 void IngestPipeline::process_api_day(Job& job) {
   auto& d = std::get<ApiDay>(job.request);
-  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations);
+  const util::Date today = util::Date::from_time(clock_.now());
+  if (d.day < today - (retention_days_ - 1)) {
+    // Older than the store keeps: its counted values are gone, so storing it would count twice.
+    job.reply.set_value(server::IngestReply{true, 0, {}});
+    return;
+  }
+  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
+  metrics_.actor_overflow(changes.overflowed);
   std::vector<std::pair<std::string, std::string>> state;
   if (d.progress) state.emplace_back(kBackfillStateKey, d.progress->serialize());
   try {
@@ -150,7 +179,9 @@ void IngestPipeline::process(std::vector<Job>& all) {
       actors.push_back({a.actor, a.otel_team, util::to_unix_seconds(now)});
     }
   }
-  usage::LedgerChanges changes = ledger_.stage_otel(observations, actors);
+  usage::LedgerChanges changes =
+      ledger_.stage_otel(observations, actors, util::Date::from_time(now));
+  metrics_.actor_overflow(changes.overflowed);
   std::vector<const usage::IngestResult*> ptrs;
   for (const auto& r : results)
     ptrs.push_back(&r);

@@ -120,6 +120,25 @@ class Section {
       }
     }
   }
+  // A non-negative number (integer or float); returns whether the key was there.
+  bool number(const std::string& key, double& out) {
+    if (auto* n = get(key)) {
+      if (!n->is_number()) fail(key, "expected a number, got " + type_name(*n));
+      double v = n->is_integer() ? static_cast<double>(*n->value<int64_t>()) : *n->value<double>();
+      if (!(v >= 0)) fail(key, "must not be negative");
+      out = v;
+      return true;
+    }
+    return false;
+  }
+  // The table itself, marking every key as known (the caller walks it).
+  const toml::table* get_table() {
+    if (t_) {
+      for (const auto& [k, v] : *t_)
+        known_.insert(std::string(k.str()));
+    }
+    return t_;
+  }
   Section table(const std::string& key) {
     if (auto* n = get(key)) {
       if (!n->is_table()) fail(key, "expected a table ([" + full(key) + "]), got " + type_name(*n));
@@ -252,6 +271,7 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     } else {
       s.fail("synchronous", "must be \"full\" or \"normal\" (got \"" + sync + "\")");
     }
+    s.integer("retention_days", c.store.retention_days, 7, 3650, "a number of days");
     s.reject_unknown();
   }
   {
@@ -295,6 +315,90 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     }
   }
   {
+    Section s = top.table("merge");
+    s.boolean("otel_for_today", c.merge.otel_for_today);
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("pricing");
+    s.string("cache_write_ttl", c.pricing.cache_write_ttl);
+    if (c.pricing.cache_write_ttl != "5m" && c.pricing.cache_write_ttl != "1h") {
+      s.fail("cache_write_ttl",
+             "must be \"5m\" or \"1h\" (got \"" + c.pricing.cache_write_ttl + "\")");
+    }
+    Section models = s.table("models");
+    if (auto* n = models.get_table()) {
+      for (const auto& [k, v] : *n) {
+        const std::string model(k.str());
+        Section m = models.table(model);
+        usage::ModelPrice price;
+        bool any = false;
+        for (auto [key, field] :
+             {std::pair{"input", &price.input}, std::pair{"output", &price.output},
+              std::pair{"cache_read", &price.cache_read},
+              std::pair{"cache_write_5m", &price.cache_write_5m},
+              std::pair{"cache_write_1h", &price.cache_write_1h}}) {
+          any |= m.number(key, *field);
+        }
+        m.reject_unknown();
+        if (!any)
+          m.fail("input",
+                 "a model price needs input, output, cache_read, cache_write_5m, cache_write_1h "
+                 "(USD per million tokens)");
+        c.pricing.models[model] = price;
+      }
+    }
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("teams");
+    s.string_map("map", c.teams.map);
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("budgets");
+    auto read_periods = [&](Section& b, const std::string& scope, const std::string& name) {
+      for (const char* period : {"day", "month"}) {
+        double usd = -1;
+        if (b.number(period, usd)) c.budgets.push_back({scope, name, period, usd});
+      }
+      b.reject_unknown();
+    };
+    {
+      Section org = s.table("org");
+      read_periods(org, "org", "org");
+    }
+    for (const char* group : {"teams", "users"}) {
+      Section g = s.table(group);
+      if (auto* t = g.get_table()) {
+        for (const auto& [k, v] : *t) {
+          const std::string name(k.str());
+          Section b = g.table(name);
+          read_periods(b, group == std::string("teams") ? "team" : "user",
+                       group == std::string("users") ? usage::lower(name) : name);
+        }
+      }
+      g.reject_unknown();
+    }
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("limits");
+    s.integer("max_actors", c.limits.max_actors, 1, 10000000, "a number of actors");
+    s.reject_unknown();
+  }
+  {
+    Section s = top.table("privacy");
+    s.string("actor_label", c.privacy.actor_label);
+    if (c.privacy.actor_label != "email" && c.privacy.actor_label != "hash" &&
+        c.privacy.actor_label != "domain") {
+      s.fail("actor_label",
+             "must be \"email\", \"hash\" or \"domain\" (got \"" + c.privacy.actor_label + "\")");
+    }
+    s.string("hash_key_file", c.privacy.hash_key_file);
+    s.reject_unknown();
+  }
+  {
     Section s = top.table("log");
     s.string("level", c.log.level);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
@@ -305,6 +409,12 @@ Config parse(const std::string& toml_text, const std::string& origin) {
     s.reject_unknown();
   }
   top.reject_unknown();
+  if (c.admin_api.backfill_days > c.store.retention_days) {
+    throw ConfigError(
+        origin + ": admin_api.backfill_days (" + std::to_string(c.admin_api.backfill_days) +
+        ") must not exceed store.retention_days (" + std::to_string(c.store.retention_days) +
+        "): days older than the retention are not kept");
+  }
   if (c.otlp.enabled && c.otlp.listen.port != 0 && c.otlp.listen.port == c.exposition.listen.port &&
       c.otlp.listen.host == c.exposition.listen.host) {
     throw ConfigError(origin + ": otlp.listen and exposition.listen are both " +
@@ -367,6 +477,23 @@ void apply_environment(Config& config, const std::function<const char*(const cha
       throw ConfigError("admin_api.key_file: \"" + admin.key_file +
                         "\" is empty; put the Admin API key (sk-ant-admin…) in it");
     }
+  }
+  auto& privacy = config.privacy;
+  if (const char* env = getenv("CLAUDE_CODE_EXPORTER_PRIVACY_KEY"); env && *env) {
+    privacy.hash_key = trim(env);
+  } else if (!privacy.hash_key_file.empty()) {
+    std::ifstream in(privacy.hash_key_file);
+    if (!in) {
+      throw ConfigError("privacy.hash_key_file: cannot read \"" + privacy.hash_key_file + "\"");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    privacy.hash_key = trim(ss.str());
+  }
+  if (privacy.actor_label == "hash" && privacy.hash_key.size() < 16) {
+    throw ConfigError(
+        "privacy.actor_label = \"hash\" needs a secret key of at least 16 characters: set "
+        "CLAUDE_CODE_EXPORTER_PRIVACY_KEY or privacy.hash_key_file (e.g. openssl rand -hex 32)");
   }
   if (admin.key.rfind("sk-ant-api", 0) == 0) {
     throw ConfigError(admin.key_source +

@@ -40,6 +40,13 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                            "503 and nothing was counted).")
                        .Register(*registry_)
                        .Add({});
+  actor_overflow_ = &BuildCounter()
+                         .Name("claude_code_exporter_actor_overflow_observations_total")
+                         .Help(
+                             "Observations of new actors beyond limits.max_actors, counted under "
+                             "actor=\"__other__\".")
+                         .Register(*registry_)
+                         .Add({});
   admin_requests_ = &BuildCounter()
                          .Name("claude_code_exporter_admin_api_requests_total")
                          .Help(
@@ -73,11 +80,12 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                                 "data for (Unix time; 0 = none yet).")
                             .Register(*registry_)
                             .Add({});
-  admin_backfill_remaining_ = &BuildGauge()
-                                   .Name("claude_code_exporter_admin_api_backfill_dates_remaining")
-                                   .Help("UTC dates of Admin API history still to fetch (the backfill; 0 when complete).")
-                                   .Register(*registry_)
-                                   .Add({});
+  admin_backfill_remaining_ =
+      &BuildGauge()
+           .Name("claude_code_exporter_admin_api_backfill_dates_remaining")
+           .Help("UTC dates of Admin API history still to fetch (the backfill; 0 when complete).")
+           .Register(*registry_)
+           .Add({});
   for (const char* reason :
        {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
     admin_failures_->Add({{"reason", reason}});
@@ -142,6 +150,10 @@ void AgentMetrics::admin_newest_date(double t) {
 
 void AgentMetrics::admin_backfill_remaining(int days) {
   admin_backfill_remaining_->Set(days);
+}
+
+void AgentMetrics::actor_overflow(size_t observations) {
+  if (observations) actor_overflow_->Increment(static_cast<double>(observations));
 }
 
 }  // namespace cce::metrics

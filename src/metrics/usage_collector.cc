@@ -1,8 +1,10 @@
 #include "cce/metrics/usage_collector.h"
 
-#include <array>
+#include <limits>
 #include <map>
 #include <optional>
+
+#include "cce/usage/merge.h"
 
 namespace cce::metrics {
 namespace {
@@ -24,7 +26,7 @@ std::optional<FamilySpec> spec(Quantity q) {
   switch (q) {
     case Quantity::kCostUsd:
       return FamilySpec{"claude_code_daily_cost_usd", "claude_code_cost_usd_total",
-                        "Estimated cost in USD per UTC day (merged: Admin API where it has the "
+                        "Estimated cost in USD per UTC day (merged: the Admin API where it has the "
                         "day, else OTel).",
                         "Estimated cost in USD, merged over all stored days; never decreases."};
     case Quantity::kTokens:
@@ -83,33 +85,83 @@ std::optional<FamilySpec> spec(Quantity q) {
   }
 }
 
+// Reconciliation groups: the `quantity` label of claude_code_reconciliation_gap.
+const char* gap_quantity(Quantity q) {
+  switch (q) {
+    case Quantity::kCostUsd:
+      return "cost_usd";
+    case Quantity::kTokens:
+      return "tokens";
+    case Quantity::kSessions:
+      return "sessions";
+    case Quantity::kLinesAdded:
+      return "lines_added";
+    case Quantity::kLinesRemoved:
+      return "lines_removed";
+    case Quantity::kCommits:
+      return "commits";
+    case Quantity::kPullRequests:
+      return "pull_requests";
+    case Quantity::kToolDecisions:
+      return "tool_decisions";
+    default:
+      return nullptr;
+  }
+}
+
+using Labels = std::vector<ClientMetric::Label>;
+
+// Builds families; samples with identical label sets are summed (or max'ed), so label
+// transforms that merge actors stay valid exposition.
+class Builder {
+ public:
+  void declare(const std::string& name, const char* help, MetricType type) {
+    if (index_.count(name)) return;
+    index_[name] = families_.size();
+    families_.push_back(Family{MetricFamily{name, help, type, {}}, {}});
+  }
+  void add(const std::string& name, const char* help, MetricType type, Labels labels, double v,
+           bool take_max = false) {
+    declare(name, help, type);
+    Family& f = families_[index_[name]];
+    std::string key;
+    for (const auto& l : labels)
+      key += l.value + '\x1f';
+    auto [it, fresh] = f.pos.try_emplace(key, f.family.metric.size());
+    if (fresh) {
+      ClientMetric m;
+      m.label = std::move(labels);
+      f.family.metric.push_back(std::move(m));
+    }
+    ClientMetric& m = f.family.metric[it->second];
+    double& slot = type == MetricType::Counter ? m.counter.value : m.gauge.value;
+    slot = fresh ? v : (take_max ? std::max(slot, v) : slot + v);
+  }
+  MetricFamily& raw(const std::string& name, const char* help, MetricType type) {
+    declare(name, help, type);
+    return families_[index_[name]].family;
+  }
+  std::vector<MetricFamily> take() {
+    std::vector<MetricFamily> out;
+    for (auto& f : families_)
+      out.push_back(std::move(f.family));
+    return out;
+  }
+
+ private:
+  struct Family {
+    MetricFamily family;
+    std::map<std::string, size_t> pos;
+  };
+  std::map<std::string, size_t> index_;
+  std::vector<Family> families_;
+};
+
 ClientMetric::Label label(std::string name, std::string value) {
   return ClientMetric::Label{std::move(name), std::move(value)};
 }
 
-class Builder {
- public:
-  MetricFamily& family(const std::string& name, const char* help, MetricType type) {
-    auto it = index_.find(name);
-    if (it != index_.end()) return families_[it->second];
-    index_[name] = families_.size();
-    families_.push_back(MetricFamily{name, help, type, {}});
-    return families_.back();
-  }
-  std::vector<MetricFamily> take() { return std::move(families_); }
-
- private:
-  std::map<std::string, size_t> index_;
-  std::vector<MetricFamily> families_;
-};
-
-void add_actor_labels(std::vector<ClientMetric::Label>& out, const usage::ActorInfo& a) {
-  out.push_back(label("actor", a.id.id));
-  out.push_back(label("actor_type", std::string(usage::to_string(a.id.type))));
-  out.push_back(label("team", a.otel_team));
-}
-
-void add_quantity_labels(std::vector<ClientMetric::Label>& out, const usage::CellKey& key) {
+void add_quantity_labels(Labels& out, const usage::QKey& key) {
   const auto& names = usage::label_names(key.quantity);
   if (names.empty()) return;
   auto values = usage::split_labels(key.labels);
@@ -122,55 +174,88 @@ void add_quantity_labels(std::vector<ClientMetric::Label>& out, const usage::Cel
 
 UsageCollector::UsageCollector(const usage::Ledger& ledger, const util::Clock& clock,
                                CollectorOptions options)
-    : ledger_(ledger), clock_(clock), options_(options) {}
+    : ledger_(ledger),
+      clock_(clock),
+      options_(std::move(options)),
+      teams_(options_.team_map),
+      labeler_(options_.actor_label, options_.hash_key) {}
 
 std::vector<MetricFamily> UsageCollector::Collect() const {
   Builder b;
   const util::Date today = util::Date::from_time(clock_.now());
   const util::Date first = today - (options_.daily_window_days - 1);
+  const usage::LedgerOptions& lopts = ledger_.options();
 
   // Declare every family up front so they appear (empty) before the first data arrives.
   for (size_t i = 0; i < usage::kQuantityCount; ++i) {
     if (auto s = spec(static_cast<Quantity>(i))) {
-      if (s->daily) b.family(s->daily, s->help_daily, MetricType::Gauge);
-      b.family(s->total, s->help_total, MetricType::Counter);
+      if (s->daily) b.declare(s->daily, s->help_daily, MetricType::Gauge);
+      b.declare(s->total, s->help_total, MetricType::Counter);
     }
   }
-  auto& histogram =
-      b.family("claude_code_api_request_duration_seconds",
-               "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
-  auto& today_info =
-      b.family("claude_code_exporter_today_info",
-               "The current UTC date (always 1); join on date to select today.", MetricType::Gauge);
-  {
-    ClientMetric m;
-    m.label = {label("date", today.str())};
-    m.gauge.value = 1;
-    today_info.metric.push_back(std::move(m));
+  const char* kGapHelp =
+      "OTel value minus Admin API value for each (date, actor) both sources have, in the window.";
+  b.declare("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge);
+  b.declare("claude_code_api_request_duration_seconds",
+            "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
+  const char* kBudgetHelp = "Configured cost budgets in USD (scope: org, team, user).";
+  b.declare("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge);
+  for (const auto& budget : options_.budgets) {
+    const std::string name =
+        budget.scope == "user" ? labeler_.label_email(budget.name) : budget.name;
+    b.add("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge,
+          {label("scope", budget.scope), label("name", name), label("period", budget.period)},
+          budget.usd);
   }
+  const char* kUnpricedHelp =
+      "Tokens of models the price table does not know, so their cost cannot be estimated.";
+  b.declare("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp, MetricType::Counter);
+  b.add("claude_code_exporter_today_info",
+        "The current UTC date (always 1); join on date to select today.", MetricType::Gauge,
+        {label("date", today.str())}, 1);
 
   ledger_.read([&](const usage::Ledger::View& view) {
-    // Daily gauges: for each (actor, date) in the window the winning source gives every merged
-    // quantity.
+    // Labels per actor, computed once per scrape.
+    std::vector<std::string> actor_label(view.actors.size());
+    std::vector<std::string> team(view.actors.size());
+    for (size_t i = 0; i < view.actors.size(); ++i) {
+      actor_label[i] = labeler_.label(view.actors[i].id);
+      team[i] = teams_.team(view.actors[i]);
+    }
+    auto who = [&](uint32_t actor) {
+      return Labels{label("actor", actor_label[actor]),
+                    label("actor_type", std::string(usage::to_string(view.actors[actor].id.type))),
+                    label("team", team[actor])};
+    };
+
+    // Daily gauges and the reconciliation gap, for the window.
     for (auto it = view.days.lower_bound(first); it != view.days.end() && it->first <= today;
          ++it) {
       const std::string date = it->first.str();
-      const auto& day = it->second;
-      std::vector<bool> api_has(view.actors.size(), false);
-      for (const auto& [key, value] : day.api)
-        api_has[key.actor] = true;
-      for (const auto* slice : {&day.api, &day.otel}) {
-        const bool is_api = slice == &day.api;
-        for (const auto& [key, value] : *slice) {
-          if (!usage::is_merged(key.quantity) || api_has[key.actor] != is_api) continue;
-          auto s = spec(key.quantity);
-          ClientMetric m;
-          m.label.push_back(label("date", date));
-          add_actor_labels(m.label, view.actors[key.actor]);
-          add_quantity_labels(m.label, key);
-          m.label.push_back(label("source", is_api ? "api" : "otel"));
-          m.gauge.value = value;
-          b.family(s->daily, s->help_daily, MetricType::Gauge).metric.push_back(std::move(m));
+      for (const auto& [actor, unit] : it->second) {
+        if (unit.api.empty() && unit.otel.empty()) continue;
+        const usage::Source w =
+            usage::winner(!unit.api.empty(), !unit.otel.empty(), it->first, today, lopts.merge);
+        const usage::QCells merged =
+            usage::merged_cells(w == usage::Source::kApi ? unit.api : unit.otel, lopts);
+        for (const auto& [k, v] : merged) {
+          auto s = spec(k.quantity);
+          Labels l{label("date", date)};
+          auto a = who(actor);
+          l.insert(l.end(), a.begin(), a.end());
+          add_quantity_labels(l, k);
+          l.push_back(label("source", std::string(usage::to_string(w))));
+          b.add(s->daily, s->help_daily, MetricType::Gauge, std::move(l), v);
+        }
+        if (unit.api.empty() || unit.otel.empty()) continue;
+        std::map<std::string, double> gap;
+        for (const auto& [k, v] : usage::merged_cells(unit.otel, lopts))
+          gap[gap_quantity(k.quantity)] += v;
+        for (const auto& [k, v] : usage::merged_cells(unit.api, lopts))
+          gap[gap_quantity(k.quantity)] -= v;
+        for (const auto& [q, v] : gap) {
+          b.add("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge,
+                {label("date", date), label("actor", actor_label[actor]), label("quantity", q)}, v);
         }
       }
     }
@@ -182,7 +267,8 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       uint64_t count = 0;
     };
     std::map<std::string, Hist> hists;
-    for (const auto& [key, value] : view.totals) {
+    for (const auto& [ck, value] : view.totals) {
+      const auto& key = ck.key;
       switch (key.quantity) {
         case Quantity::kApiDurationBucket: {
           auto v = usage::split_labels(key.labels);
@@ -202,12 +288,18 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       }
       auto s = spec(key.quantity);
       if (!s) continue;
-      ClientMetric m;
-      add_actor_labels(m.label, view.actors[key.actor]);
-      add_quantity_labels(m.label, key);
-      m.counter.value = value;
-      b.family(s->total, s->help_total, MetricType::Counter).metric.push_back(std::move(m));
+      Labels l = who(ck.actor);
+      add_quantity_labels(l, key);
+      b.add(s->total, s->help_total, MetricType::Counter, std::move(l), value);
+      if (key.quantity == Quantity::kTokens) {
+        const auto model = std::string(usage::split_labels(key.labels)[0]);
+        if (!lopts.prices.find(model)) {
+          b.add("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp,
+                MetricType::Counter, {label("model", model)}, value);
+        }
+      }
     }
+    auto& histogram = b.raw("claude_code_api_request_duration_seconds", "", MetricType::Histogram);
     for (const auto& [model, h] : hists) {
       ClientMetric m;
       m.label = {label("model", model)};
@@ -223,17 +315,18 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       histogram.metric.push_back(std::move(m));
     }
 
-    auto& last_seen = b.family("claude_code_exporter_actor_last_seen_timestamp_seconds",
-                               "When each actor's data last arrived from each source (Unix "
-                               "time); for telemetry-silence alerts.",
-                               MetricType::Gauge);
-    for (const auto& a : view.actors) {
+    const char* kLastSeenHelp =
+        "When each actor's data last arrived from each source (Unix time; for the API, the start "
+        "of the newest day with data); for telemetry-silence alerts.";
+    b.declare("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
+              MetricType::Gauge);
+    for (size_t i = 0; i < view.actors.size(); ++i) {
+      const auto& a = view.actors[i];
       for (auto [source, t] : {std::pair{"otel", a.last_seen_otel}, {"api", a.last_seen_api}}) {
         if (t <= 0) continue;
-        ClientMetric m;
-        m.label = {label("actor", a.id.id), label("source", source)};
-        m.gauge.value = t;
-        last_seen.metric.push_back(std::move(m));
+        b.add("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
+              MetricType::Gauge, {label("actor", actor_label[i]), label("source", source)}, t,
+              /*take_max=*/true);
       }
     }
   });

@@ -171,8 +171,9 @@ void Store::load_ledger(usage::Ledger& ledger) {
       auto id = usage::ActorId::from_key(s.text(2));
       auto q = usage::parse_quantity(s.text(3));
       if (!date || !id || !q) continue;
-      auto source = s.text(0) == "api" ? usage::Source::kApi : usage::Source::kOtel;
-      ledger.restore_daily(source, *date, *id, *q, s.text(4), s.real(5));
+      auto source = usage::parse_source(s.text(0));
+      if (!source) continue;
+      ledger.restore_daily(*source, *date, *id, usage::QKey{*q, s.text(4)}, s.real(5));
     }
   }
   {
@@ -181,7 +182,7 @@ void Store::load_ledger(usage::Ledger& ledger) {
       auto id = usage::ActorId::from_key(s.text(0));
       auto q = usage::parse_quantity(s.text(1));
       if (!id || !q) continue;
-      ledger.restore_total(*id, *q, s.text(2), s.real(3));
+      ledger.restore_total(*id, usage::QKey{*q, s.text(2)}, s.real(3));
     }
   }
 }
@@ -215,8 +216,7 @@ namespace {
 
 // Writes the ledger part of a change; the caller holds the transaction.
 void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
-  // Actor keys by ledger index, for the rows below.
-  std::unordered_map<uint32_t, std::string> keys;
+  const auto& keys = changes.actor_keys;
   {
     Stmt s(db,
            "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
@@ -224,10 +224,14 @@ void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
            "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
            "last_seen_api=excluded.last_seen_api");
     for (const auto& a : changes.actors) {
-      keys[a.index] = a.info.id.key();
-      s.bind(1, keys[a.index]).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
+      s.bind(1, keys.at(a.index)).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
       s.bind(4, a.info.last_seen_api).run();
     }
+  }
+  {
+    Stmt s(db, "DELETE FROM daily_values WHERE date = ?1");
+    for (const auto& d : changes.days_pruned)
+      s.bind(1, d.str()).run();
   }
   {
     Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
@@ -239,7 +243,7 @@ void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
            "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
            "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     for (const auto& d : changes.daily) {
-      s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.key.actor));
+      s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.actor));
       s.bind(4, usage::to_string(d.key.quantity)).bind(5, d.key.labels).bind(6, d.value).run();
     }
   }
@@ -248,8 +252,8 @@ void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
            "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
            "VALUES(?1, ?2, ?3, ?4)");
     for (const auto& t : changes.totals) {
-      s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.quantity));
-      s.bind(3, t.key.labels).bind(4, t.value).run();
+      s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.key.quantity));
+      s.bind(3, t.key.key.labels).bind(4, t.value).run();
     }
   }
 }

@@ -1,100 +1,234 @@
 #include "cce/usage/ledger.h"
 
+#include <array>
 #include <mutex>
+#include <set>
 
 namespace cce::usage {
 
 std::string_view to_string(Source s) {
-  return s == Source::kOtel ? "otel" : "api";
+  switch (s) {
+    case Source::kOtel:
+      return "otel";
+    case Source::kApi:
+      return "api";
+    case Source::kCounted:
+      return "counted";
+  }
+  return "otel";
 }
 
-uint32_t Ledger::intern(const ActorId& actor) {
+std::optional<Source> parse_source(std::string_view s) {
+  if (s == "otel") return Source::kOtel;
+  if (s == "api") return Source::kApi;
+  if (s == "counted") return Source::kCounted;
+  return std::nullopt;
+}
+
+QCells merged_cells(const QCells& slice, const LedgerOptions& options) {
+  QCells out;
+  std::map<std::string, std::array<double, 4>> tokens;  // model -> input, output, read, write
+  std::set<std::string> costed;
+  for (const auto& [k, v] : slice) {
+    if (!is_merged(k.quantity)) continue;
+    out.emplace(k, v);
+    if (k.quantity == Quantity::kCostUsd) {
+      costed.insert(k.labels);
+    } else if (k.quantity == Quantity::kTokens) {
+      auto parts = split_labels(k.labels);
+      if (parts.size() != 2) continue;
+      auto& t = tokens[std::string(parts[0])];
+      if (parts[1] == "input")
+        t[0] += v;
+      else if (parts[1] == "output")
+        t[1] += v;
+      else if (parts[1] == "cache_read")
+        t[2] += v;
+      else if (parts[1] == "cache_creation")
+        t[3] += v;
+    }
+  }
+  // A source that gave tokens but no cost for a model: estimate it from the price table.
+  for (const auto& [model, t] : tokens) {
+    if (costed.count(model)) continue;
+    if (auto price = options.prices.find(model)) {
+      out[QKey{Quantity::kCostUsd, model}] =
+          PriceTable::cost(*price, t[0], t[1], t[2], t[3], options.cache_ttl);
+    }
+  }
+  return out;
+}
+
+Ledger::Ledger(LedgerOptions options) : options_(std::move(options)) {}
+
+uint32_t Ledger::intern(const ActorId& actor, bool guarded, size_t* overflowed) {
   auto key = actor.key();
-  auto it = actor_index_.find(key);
-  if (it != actor_index_.end()) return it->second;
+  if (auto it = actor_index_.find(key); it != actor_index_.end()) return it->second;
+  if (guarded && actors_.size() >= options_.max_actors && actor.id != kOverflowActor) {
+    // The cardinality guard: fold into one actor per type instead of growing without bound.
+    if (overflowed) ++*overflowed;
+    return intern(ActorId{actor.type, kOverflowActor}, false, nullptr);
+  }
   const auto index = static_cast<uint32_t>(actors_.size());
   actors_.push_back(ActorInfo{actor, {}, 0, 0});
   actor_index_.emplace(std::move(key), index);
   return index;
 }
 
-double Ledger::get(const Cells& cells, const CellKey& key) const {
-  auto it = cells.find(key);
-  return it == cells.end() ? 0.0 : it->second;
+const Unit* Ledger::unit(util::Date date, uint32_t actor) const {
+  auto d = days_.find(date);
+  if (d == days_.end()) return nullptr;
+  auto u = d->second.find(actor);
+  return u == d->second.end() ? nullptr : &u->second;
+}
+
+void Ledger::fill_actor_keys(LedgerChanges& changes) const {
+  auto note = [&](uint32_t index) {
+    if (!changes.actor_keys.count(index)) changes.actor_keys[index] = actors_[index].id.key();
+  };
+  for (const auto& d : changes.daily)
+    note(d.actor);
+  for (const auto& t : changes.totals)
+    note(t.key.actor);
+  for (const auto& a : changes.actors)
+    note(a.index);
+}
+
+void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
+                         std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const {
+  for (const auto& [at, u] : touched) {
+    const auto& [date, actor] = at;
+    const Source w = winner(!u.api.empty(), !u.otel.empty(), date, today, options_.merge);
+    const QCells merged = merged_cells(w == Source::kApi ? u.api : u.otel, options_);
+    for (const auto& [k, v] : merged) {
+      auto it = u.counted.find(k);
+      const double counted = it == u.counted.end() ? 0.0 : it->second;
+      if (!(v > counted)) continue;  // a downward revision is absorbed
+      changes.daily.push_back({Source::kCounted, date, actor, k, v});
+      CellKey ck{actor, k};
+      auto [pos, fresh] = total_pos.try_emplace(ck, changes.totals.size());
+      if (fresh) {
+        auto t = totals_.find(ck);
+        changes.totals.push_back({ck, (t == totals_.end() ? 0.0 : t->second) + (v - counted)});
+      } else {
+        changes.totals[pos->second].value += v - counted;
+      }
+    }
+  }
 }
 
 LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
-                                 const std::vector<ActorTouch>& actors) {
+                                 const std::vector<ActorTouch>& actors, util::Date today) {
   LedgerChanges changes;
   std::unique_lock lock(mu_);
-  // Accumulate per cell first, so one staging covers many observations of the same cell.
-  struct DailyKeyHash {
-    size_t operator()(const std::pair<int32_t, CellKey>& k) const {
-      return CellKeyHash()(k.second) * 31 + static_cast<size_t>(k.first);
-    }
-  };
-  std::unordered_map<std::pair<int32_t, CellKey>, size_t, DailyKeyHash> daily_pos;
+  Overlay touched;
+  std::map<std::pair<util::Date, uint32_t>, std::set<std::pair<Quantity, LabelValues>>> changed;
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
   for (const auto& o : obs) {
-    CellKey key{intern(o.actor), o.quantity, o.labels};
-    auto [dit, dnew] = daily_pos.try_emplace({o.date.days, key}, changes.daily.size());
-    if (dnew) {
-      auto day_it = days_.find(o.date);
-      const double current = day_it == days_.end() ? 0.0 : get(day_it->second.otel, key);
-      changes.daily.push_back({Source::kOtel, o.date, key, current + o.value});
-    } else {
-      changes.daily[dit->second].value += o.value;
+    const uint32_t actor = intern(o.actor, true, &changes.overflowed);
+    auto [it, fresh] = touched.try_emplace({o.date, actor});
+    if (fresh) {
+      if (const Unit* existing = unit(o.date, actor)) it->second = *existing;
     }
-    auto [tit, tnew] = total_pos.try_emplace(std::move(key), changes.totals.size());
-    if (tnew) {
-      changes.totals.push_back({tit->first, get(totals_, tit->first) + o.value});
-    } else {
-      changes.totals[tit->second].value += o.value;
+    QKey k{o.quantity, o.labels};
+    it->second.otel[k] += o.value;
+    changed[{o.date, actor}].insert({o.quantity, o.labels});
+    if (!is_merged(o.quantity)) {
+      // OTel-only counters: the running sum.
+      CellKey ck{actor, k};
+      auto [pos, new_total] = total_pos.try_emplace(ck, changes.totals.size());
+      if (new_total) {
+        auto t = totals_.find(ck);
+        changes.totals.push_back({ck, (t == totals_.end() ? 0.0 : t->second) + o.value});
+      } else {
+        changes.totals[pos->second].value += o.value;
+      }
     }
   }
+  for (const auto& [at, keys] : changed) {
+    const Unit& u = touched.at(at);
+    for (const auto& [q, labels] : keys) {
+      QKey k{q, labels};
+      changes.daily.push_back({Source::kOtel, at.first, at.second, k, u.otel.at(k)});
+    }
+  }
+  stage_merge(touched, today, changes, total_pos);
   for (const auto& a : actors) {
-    const uint32_t index = intern(a.actor);
+    const uint32_t index = intern(a.actor, true, nullptr);
     ActorInfo info = actors_[index];
     info.otel_team = a.otel_team;
     if (a.seen_at > info.last_seen_otel) info.last_seen_otel = a.seen_at;
     changes.actors.push_back({index, std::move(info)});
   }
+  fill_actor_keys(changes);
   return changes;
 }
 
-LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observation>& obs) {
+LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observation>& obs,
+                                    util::Date today) {
   LedgerChanges changes;
   changes.api_days_replaced.push_back(day);
   std::unique_lock lock(mu_);
-  std::unordered_map<CellKey, size_t, CellKeyHash> pos;
-  std::map<uint32_t, bool> touched;
-  for (const auto& o : obs) {
-    CellKey key{intern(o.actor), o.quantity, o.labels};
-    touched[key.actor] = true;
-    auto [it, fresh] = pos.try_emplace(key, changes.daily.size());
-    if (fresh) {
-      changes.daily.push_back({Source::kApi, day, std::move(key), o.value});
-    } else {
-      changes.daily[it->second].value += o.value;
+  Overlay touched;
+  // Every actor that had API rows that day is touched: its slice is replaced (maybe by nothing).
+  if (auto d = days_.find(day); d != days_.end()) {
+    for (const auto& [actor, u] : d->second) {
+      if (u.api.empty()) continue;
+      Unit copy = u;
+      copy.api.clear();
+      touched.emplace(std::pair{day, actor}, std::move(copy));
     }
   }
-  for (const auto& [index, unused] : touched) {
+  std::set<uint32_t> seen;
+  for (const auto& o : obs) {
+    const uint32_t actor = intern(o.actor, true, &changes.overflowed);
+    auto [it, fresh] = touched.try_emplace({day, actor});
+    if (fresh) {
+      if (const Unit* existing = unit(day, actor)) it->second = *existing;
+    }
+    it->second.api[QKey{o.quantity, o.labels}] += o.value;
+    seen.insert(actor);
+  }
+  for (const auto& [at, u] : touched) {
+    for (const auto& [k, v] : u.api)
+      changes.daily.push_back({Source::kApi, day, at.second, k, v});
+  }
+  std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
+  stage_merge(touched, today, changes, total_pos);
+  for (uint32_t index : seen) {
     ActorInfo info = actors_[index];
     // For the API "last seen" is the newest day with data: the API has no finer time.
     info.last_seen_api = std::max(info.last_seen_api, static_cast<double>(day.unix_seconds()));
     changes.actors.push_back({index, std::move(info)});
+  }
+  fill_actor_keys(changes);
+  return changes;
+}
+
+LedgerChanges Ledger::stage_prune(util::Date oldest_kept) const {
+  LedgerChanges changes;
+  std::shared_lock lock(mu_);
+  for (auto it = days_.begin(); it != days_.end() && it->first < oldest_kept; ++it) {
+    changes.days_pruned.push_back(it->first);
   }
   return changes;
 }
 
 void Ledger::apply(const LedgerChanges& changes) {
   std::unique_lock lock(mu_);
+  for (const auto& d : changes.days_pruned)
+    days_.erase(d);
   for (const auto& d : changes.api_days_replaced) {
-    if (auto it = days_.find(d); it != days_.end()) it->second.api.clear();
+    if (auto it = days_.find(d); it != days_.end()) {
+      for (auto& [actor, u] : it->second)
+        u.api.clear();
+    }
   }
   for (const auto& d : changes.daily) {
-    auto& day = days_[d.date];
-    (d.source == Source::kOtel ? day.otel : day.api)[d.key] = d.value;
+    Unit& u = days_[d.date][d.actor];
+    (d.source == Source::kOtel  ? u.otel
+     : d.source == Source::kApi ? u.api
+                                : u.counted)[d.key] = d.value;
   }
   for (const auto& t : changes.totals)
     totals_[t.key] = t.value;
@@ -104,20 +238,19 @@ void Ledger::apply(const LedgerChanges& changes) {
 
 void Ledger::restore_actor(const ActorInfo& info) {
   std::unique_lock lock(mu_);
-  actors_[intern(info.id)] = info;
+  actors_[intern(info.id, false, nullptr)] = info;
 }
 
-void Ledger::restore_daily(Source source, util::Date date, const ActorId& actor, Quantity q,
-                           const LabelValues& labels, double value) {
-  std::unique_lock lock(mu_);
-  auto& day = days_[date];
-  (source == Source::kOtel ? day.otel : day.api)[CellKey{intern(actor), q, labels}] = value;
-}
-
-void Ledger::restore_total(const ActorId& actor, Quantity q, const LabelValues& labels,
+void Ledger::restore_daily(Source source, util::Date date, const ActorId& actor, const QKey& key,
                            double value) {
   std::unique_lock lock(mu_);
-  totals_[CellKey{intern(actor), q, labels}] = value;
+  Unit& u = days_[date][intern(actor, false, nullptr)];
+  (source == Source::kOtel ? u.otel : source == Source::kApi ? u.api : u.counted)[key] = value;
+}
+
+void Ledger::restore_total(const ActorId& actor, const QKey& key, double value) {
+  std::unique_lock lock(mu_);
+  totals_[CellKey{intern(actor, false, nullptr), key}] = value;
 }
 
 void Ledger::clear() {

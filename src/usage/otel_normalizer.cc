@@ -107,11 +107,12 @@ uint64_t hash_attributes(const Attributes& attrs) {
 }
 
 OtelNormalizer::OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds,
-                               int64_t series_ttl_seconds)
+                               int64_t series_ttl_seconds, int retention_days)
     : identity_config_(identity),
       identities_(std::move(identity)),
       dedupe_window_s_(dedupe_window_seconds),
-      series_ttl_s_(series_ttl_seconds) {}
+      series_ttl_s_(series_ttl_seconds),
+      retention_days_(retention_days) {}
 
 void OtelNormalizer::clear() {
   cumulative_.clear();
@@ -199,6 +200,14 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
     return;
   }
 
+  const int64_t when = point.time_ns ? static_cast<int64_t>(point.time_ns) : received_ns;
+  const util::Date date = util::Date::from_unix_nanos(when);
+  if (date < util::Date::from_unix_nanos(received_ns) - (retention_days_ - 1)) {
+    reject(out, "a data point of " + metric.name + " is dated " + date.str() +
+                    ", older than the store keeps (store.retention_days)");
+    return;
+  }
+
   // Series identity: resource + scope + metric (in series_base) + point attributes.
   const uint64_t series =
       util::Hasher().add_u64(series_base).add_u64(hash_attributes(point.attributes)).digest();
@@ -241,8 +250,6 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
 
   ++out.accepted;
   note_actor(*who, out);
-  const int64_t when = point.time_ns ? static_cast<int64_t>(point.time_ns) : received_ns;
-  const util::Date date = util::Date::from_unix_nanos(when);
   auto emit = [&](Quantity q, LabelValues labels) {
     out.observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
   };
@@ -336,6 +343,11 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
   }
   if (when == 0) when = received_ns;
   const util::Date date = util::Date::from_unix_nanos(when);
+  if (date < util::Date::from_unix_nanos(received_ns) - (retention_days_ - 1)) {
+    reject(out, "a " + name + " event is dated " + date.str() +
+                    ", older than the store keeps (store.retention_days)");
+    return;
+  }
   const Attributes& a = rec.attributes;
   auto emit = [&](Quantity q, LabelValues labels, double value) {
     out.observations.push_back(Observation{who->actor, date, q, std::move(labels), value});

@@ -20,15 +20,20 @@ std::string dump(const usage::Ledger& ledger) {
   std::string out;
   ledger.read([&](const usage::Ledger::View& v) {
     std::map<std::string, double> sorted;
-    for (const auto& [date, day] : v.days) {
-      for (const auto& [k, val] : day.otel) {
-        sorted[date.str() + " " + v.actors[k.actor].id.key() + " " +
-               std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
+    for (const auto& [date, units] : v.days) {
+      for (const auto& [actor, u] : units) {
+        for (auto [slice, name] :
+             {std::pair{&u.otel, "otel"}, {&u.api, "api"}, {&u.counted, "counted"}}) {
+          for (const auto& [k, val] : *slice) {
+            sorted[date.str() + " " + name + " " + v.actors[actor].id.key() + " " +
+                   std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
+          }
+        }
       }
     }
     for (const auto& [k, val] : v.totals) {
       sorted["total " + v.actors[k.actor].id.key() + " " +
-             std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
+             std::string(usage::to_string(k.key.quantity)) + " " + k.key.labels] = val;
     }
     char buf[64];
     for (const auto& [k, val] : sorted) {
@@ -62,7 +67,8 @@ TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
         obs("dev@example.com", Quantity::kSessions, "", 1, "2026-11-21"),
     };
     auto changes = ledger.stage_otel(
-        batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}});
+        batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}},
+        *util::Date::parse("2026-11-22"));
     store->write_ingest(changes, {&state});
     ledger.apply(changes);
   }
@@ -71,7 +77,11 @@ TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
   auto store = store::Store::open(path, store::Synchronous::kFull);
   store->load(reloaded, renormalizer);
   CHECK(dump(reloaded) == dump(ledger));
-  CHECK(dump(reloaded).find("2026-11-22 user:dev@example.com cost_usd claude-opus-5 = 0.3000003") !=
+  CHECK(dump(reloaded).find(
+            "2026-11-22 otel user:dev@example.com cost_usd claude-opus-5 = 0.3000003") !=
+        std::string::npos);
+  CHECK(dump(reloaded).find(
+            "2026-11-22 counted user:dev@example.com cost_usd claude-opus-5 = 0.3000003") !=
         std::string::npos);
   CHECK(renormalizer.seen_count() == 2);
   CHECK(renormalizer.series_count() == 1);
@@ -87,10 +97,11 @@ TEST_CASE("a failed write leaves the store untouched") {
   auto store = store::Store::open(dir.file("s.db"), store::Synchronous::kNormal);
   usage::Ledger ledger;
   auto changes = ledger.stage_otel({obs("a@example.com", Quantity::kCommits, "", 1)},
-                                   {{{usage::ActorType::kUser, "a@example.com"}, "", 1}});
+                                   {{{usage::ActorType::kUser, "a@example.com"}, "", 1}},
+                                   *util::Date::parse("2026-11-22"));
   // A daily cell whose actor has no key: the write throws midway and must roll back.
-  changes.daily.push_back({usage::Source::kOtel, *util::Date::parse("2026-11-22"),
-                           usage::CellKey{99, Quantity::kCommits, ""}, 5});
+  changes.daily.push_back({usage::Source::kOtel, *util::Date::parse("2026-11-22"), 99,
+                           usage::QKey{Quantity::kCommits, ""}, 5});
   CHECK_THROWS(store->write_ingest(changes, {}));
   usage::Ledger reloaded;
   usage::OtelNormalizer n({}, 3600, 86400);

@@ -25,7 +25,7 @@ namespace cce::app {
 class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
  public:
   IngestPipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
-                 metrics::AgentMetrics& metrics, const util::Clock& clock);
+                 metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days);
   ~IngestPipeline() override;
 
   void start();
@@ -56,6 +56,7 @@ class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
   };
   server::IngestReply submit(Request request);
   void process_api_day(Job& job);
+  void prune_days(util::Date today);
   void run();
   void process(std::vector<Job>& group);
 
@@ -64,6 +65,7 @@ class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
   usage::OtelNormalizer& normalizer_;
   metrics::AgentMetrics& metrics_;
   const util::Clock& clock_;
+  const int retention_days_;
 
   std::mutex mu_;
   std::condition_variable cv_;

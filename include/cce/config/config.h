@@ -9,6 +9,7 @@
 
 #include "cce/store/store.h"
 #include "cce/usage/identity.h"
+#include "cce/usage/pricing.h"
 
 namespace cce::config {
 
@@ -57,9 +58,42 @@ struct Config {
   struct Store {
     std::string path = "claude-code-exporter.db";
     store::Synchronous synchronous = store::Synchronous::kFull;
+    int retention_days = 400;  // daily values older than this are dropped; counters keep them
   } store;
 
   usage::IdentityConfig identity;
+
+  struct Merge {
+    bool otel_for_today = false;
+  } merge;
+
+  struct Pricing {
+    std::string cache_write_ttl = "5m";               // assumed TTL of cache writes: "5m" or "1h"
+    std::map<std::string, usage::ModelPrice> models;  // overrides and additions
+  } pricing;
+
+  struct Teams {
+    // Email (exact), "*@domain" / glob pattern, or API key name -> team.
+    std::map<std::string, std::string> map;
+  } teams;
+
+  struct Budget {
+    std::string scope;   // org | team | user
+    std::string name;    // team name, user email; "org" for the organization
+    std::string period;  // day | month
+    double usd = 0;
+  };
+  std::vector<Budget> budgets;
+
+  struct Limits {
+    size_t max_actors = 10000;
+  } limits;
+
+  struct Privacy {
+    std::string actor_label = "email";  // email | hash | domain
+    std::string hash_key_file;
+    std::string hash_key;  // secret: CLAUDE_CODE_EXPORTER_PRIVACY_KEY or hash_key_file
+  } privacy;
 
   struct AdminApi {
     bool enabled = true;  // poll when a key is configured

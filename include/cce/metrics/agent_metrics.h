@@ -26,6 +26,7 @@ class AgentMetrics {
   void otlp_received(std::string_view signal, double unix_seconds);
   double otlp_last_received(std::string_view signal) const;
   void store_error();
+  void actor_overflow(size_t observations);
 
   // Admin API poller.
   void admin_request(const std::string& code);  // HTTP status, or "network"
@@ -45,6 +46,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>* otlp_points_;
   prometheus::Family<prometheus::Gauge>* otlp_last_received_;
   prometheus::Counter* store_errors_;
+  prometheus::Counter* actor_overflow_;
   prometheus::Family<prometheus::Counter>* admin_requests_;
   prometheus::Family<prometheus::Counter>* admin_failures_;
   prometheus::Counter* admin_records_skipped_;

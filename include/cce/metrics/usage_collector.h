@@ -3,19 +3,35 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <string>
 #include <vector>
 
+#include "cce/usage/actor_label.h"
 #include "cce/usage/ledger.h"
+#include "cce/usage/teams.h"
 #include "cce/util/clock.h"
 
 namespace cce::metrics {
 
+struct BudgetSpec {
+  std::string scope;   // org | team | user
+  std::string name;    // "org", a team, or a user's email (shown through the actor labeler)
+  std::string period;  // day | month
+  double usd = 0;
+};
+
 struct CollectorOptions {
   int daily_window_days = 3;
+  std::map<std::string, std::string> team_map;
+  usage::ActorLabelMode actor_label = usage::ActorLabelMode::kEmail;
+  std::string hash_key;
+  std::vector<BudgetSpec> budgets;
 };
 
 // Renders the ledger as Prometheus families at scrape time (docs/metrics.md): the merged daily
-// gauges for the window, the counters, the OTel-only families, and the per-actor agent series.
+// gauges for the window (the winning source per (actor, date) as `source`), the monotonic
+// merged counters, the OTel-only families, the reconciliation gap, budgets, and the per-actor
+// agent series. Series whose labels coincide (privacy "domain", "__other__") are summed.
 // Reads only; thread-safe.
 class UsageCollector final : public prometheus::Collectable {
  public:
@@ -26,6 +42,8 @@ class UsageCollector final : public prometheus::Collectable {
   const usage::Ledger& ledger_;
   const util::Clock& clock_;
   CollectorOptions options_;
+  usage::TeamResolver teams_;
+  usage::ActorLabeler labeler_;
 };
 
 }  // namespace cce::metrics

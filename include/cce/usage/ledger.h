@@ -8,42 +8,28 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cce/usage/ledger_types.h"
+#include "cce/usage/merge.h"
 #include "cce/usage/observation.h"
+#include "cce/usage/pricing.h"
 #include "cce/util/civil_date.h"
 
 namespace cce::usage {
 
-enum class Source : uint8_t { kOtel, kApi };
-std::string_view to_string(Source s);
-
-struct ActorInfo {
-  ActorId id;
-  std::string otel_team;      // last team attribute seen on OTel data
-  double last_seen_otel = 0;  // unix seconds of the last OTLP data, 0 = never
-  double last_seen_api = 0;
+struct LedgerOptions {
+  MergeOptions merge;
+  PriceTable prices = PriceTable::defaults();
+  CacheTtl cache_ttl = CacheTtl::k5m;
+  size_t max_actors = 10000;  // beyond it, new actors are folded into actor "__other__"
 };
-
-// (actor, quantity, labels): one series of a family, for one day or for a total.
-struct CellKey {
-  uint32_t actor = 0;
-  Quantity quantity = Quantity::kCostUsd;
-  LabelValues labels;
-  bool operator==(const CellKey&) const = default;
-};
-struct CellKeyHash {
-  size_t operator()(const CellKey& k) const {
-    return std::hash<std::string>()(k.labels) ^ (size_t{k.actor} << 8) ^
-           static_cast<size_t>(k.quantity);
-  }
-};
-using Cells = std::unordered_map<CellKey, double, CellKeyHash>;
 
 // Absolute values after a change, ready to be persisted and then applied.
 struct LedgerChanges {
   struct Daily {
     Source source;
     util::Date date;
-    CellKey key;
+    uint32_t actor;
+    QKey key;
     double value;
   };
   struct Total {
@@ -57,63 +43,86 @@ struct LedgerChanges {
   std::vector<Daily> daily;
   std::vector<Total> totals;
   std::vector<Actor> actors;
-  // Days whose whole Admin API slice is replaced by the `daily` cells of source kApi.
+  // Days whose whole Admin API slice is replaced by the kApi `daily` cells.
   std::vector<util::Date> api_days_replaced;
+  // Days dropped from the store (retention); the counters keep what they counted.
+  std::vector<util::Date> days_pruned;
+  size_t overflowed = 0;  // observations folded into "__other__" by the cardinality guard
+  // Storage key (ActorId::key()) of every actor index referenced above.
+  std::unordered_map<uint32_t, std::string> actor_keys;
   bool empty() const {
-    return daily.empty() && totals.empty() && actors.empty() && api_days_replaced.empty();
+    return daily.empty() && totals.empty() && actors.empty() && api_days_replaced.empty() &&
+           days_pruned.empty();
   }
 };
 
-// Usage per (actor, UTC date, source), plus the running counter totals. In memory; the store
-// holds the same numbers. Values are always set as absolutes computed here, so a reload from
-// the store reproduces them bit for bit.
+// The merged quantities of one unit from the winning source's cells: only quantities both
+// sources report, plus an estimated cost for models with tokens but no cost (priced models).
+QCells merged_cells(const QCells& slice, const LedgerOptions& options);
+
+// Usage per (UTC date, actor): what each source said, and the merged counters. In memory; the
+// store holds the same numbers, always written as absolutes computed here, so a reload
+// reproduces them bit for bit.
 //
-// Thread-safety: stage/apply/restore come from the single writer thread; read() may be called
-// from any thread.
+// Merged counters: for every (unit, series) the ledger keeps the highest merged value it has
+// had ("counted"); a counter is the sum of those over all days, so a downward revision (the API
+// replacing a higher OTel figure) is absorbed and counters never decrease, even when old days
+// are pruned.
+//
+// Thread-safety: stage/apply/restore come from the single writer thread; read() and
+// options() may be called from any thread.
 class Ledger {
  public:
-  // Computes what adding these observations changes. Interns unseen actors.
+  explicit Ledger(LedgerOptions options = {});
+
   struct ActorTouch {
     ActorId actor;
     std::string otel_team;
     double seen_at;
   };
+  // What adding these OTel observations changes. `today` decides merge.otel_for_today.
   LedgerChanges stage_otel(const std::vector<Observation>& obs,
-                           const std::vector<ActorTouch>& actors);
-  // Replaces the Admin API slice of one day: rows of the same (actor, quantity, labels) are
-  // summed.
-  LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs);
+                           const std::vector<ActorTouch>& actors, util::Date today);
+  // Replaces the Admin API slice of one day; rows of the same series are summed.
+  LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs,
+                              util::Date today);
+  // Drops every day before `oldest_kept`.
+  LedgerChanges stage_prune(util::Date oldest_kept) const;
   void apply(const LedgerChanges& changes);
 
-  // Start-up restore from the store.
+  // Start-up restore from the store (the cardinality guard does not apply).
   void restore_actor(const ActorInfo& info);
-  void restore_daily(Source source, util::Date date, const ActorId& actor, Quantity q,
-                     const LabelValues& labels, double value);
-  void restore_total(const ActorId& actor, Quantity q, const LabelValues& labels, double value);
+  void restore_daily(Source source, util::Date date, const ActorId& actor, const QKey& key,
+                     double value);
+  void restore_total(const ActorId& actor, const QKey& key, double value);
   void clear();
 
-  struct Day {
-    Cells otel;
-    Cells api;
-  };
   struct View {
     const std::vector<ActorInfo>& actors;
-    const std::map<util::Date, Day>& days;
+    const std::map<util::Date, std::unordered_map<uint32_t, Unit>>& days;
     const Cells& totals;
   };
   // Runs fn with a consistent read-only view, under a shared lock.
   void read(const std::function<void(const View&)>& fn) const;
 
+  const LedgerOptions& options() const { return options_; }
   size_t actor_count() const;
+  static constexpr const char* kOverflowActor = "__other__";
 
  private:
-  uint32_t intern(const ActorId& actor);  // requires mu_ held exclusively
-  double get(const Cells& cells, const CellKey& key) const;
+  using Overlay = std::map<std::pair<util::Date, uint32_t>, Unit>;
+  uint32_t intern(const ActorId& actor, bool guarded, size_t* overflowed);  // mu_ held
+  // Recomputes the merged values of the touched units and records counted/total changes.
+  void stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
+                   std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const;
+  const Unit* unit(util::Date date, uint32_t actor) const;
+  void fill_actor_keys(LedgerChanges& changes) const;  // mu_ held
 
+  LedgerOptions options_;
   mutable std::shared_mutex mu_;
   std::vector<ActorInfo> actors_;
   std::unordered_map<std::string, uint32_t> actor_index_;  // ActorId::key() -> index
-  std::map<util::Date, Day> days_;
+  std::map<util::Date, std::unordered_map<uint32_t, Unit>> days_;
   Cells totals_;
 };
 

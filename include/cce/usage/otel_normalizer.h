@@ -47,8 +47,10 @@ struct IngestResult {
 // caller persists what each IngestResult reports. Not thread-safe: one ingest thread owns it.
 class OtelNormalizer {
  public:
-  OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds,
-                 int64_t series_ttl_seconds);
+  // Points dated more than retention_days before the day they are received are rejected: the
+  // store no longer holds that day, so counting it again could count it twice.
+  OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds, int64_t series_ttl_seconds,
+                 int retention_days = 400);
 
   IngestResult ingest(const otlp::MetricsRequest& req, util::TimePoint received);
   IngestResult ingest(const otlp::LogsRequest& req, util::TimePoint received);
@@ -85,6 +87,7 @@ class OtelNormalizer {
   IdentityResolver identities_;
   int64_t dedupe_window_s_;
   int64_t series_ttl_s_;
+  int retention_days_;
   std::unordered_map<uint64_t, CumulativeState> cumulative_;
   std::unordered_map<uint64_t, int64_t> seen_;  // key -> receipt time (unix seconds)
 };
