@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <set>
+#include <toml++/toml.h>
 
 #include "cce/config/config.h"
 #include "test_support.h"
@@ -71,4 +73,28 @@ TEST_CASE("secrets come from the environment and files, and are never printed") 
   CHECK_THROWS_WITH_AS(
       config::apply_environment(missing, [](const char*) -> const char* { return nullptr; }),
       doctest::Contains("otlp.auth_tokens_file"), config::ConfigError);
+}
+
+namespace {
+void collect_keys(const toml::table& t, const std::string& prefix, std::set<std::string>& out) {
+  for (const auto& [k, v] : t) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    out.insert(key);
+    if (auto* sub = v.as_table(); sub && key.rfind("identity.aliases", 0) != 0 &&
+                                  key.rfind("teams.map", 0) != 0 && key.rfind("pricing.models", 0) != 0) {
+      collect_keys(*sub, key, out);
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("config.example.toml lists every key the agent knows") {
+  std::set<std::string> known, listed;
+  collect_keys(toml::parse(config::to_toml(config::parse("", "defaults"))), "", known);
+  collect_keys(toml::parse_file(std::string(CCE_TESTDATA_DIR) + "/../../config.example.toml"), "",
+               listed);
+  for (const auto& k : known) {
+    CAPTURE(k);
+    CHECK(listed.count(k) == 1);
+  }
 }
