@@ -156,8 +156,8 @@ def parse_metrics(text):
     return out
 
 
-def select(samples, name, **labels):
-    return [(l, v) for n, l, v in samples if n == name and all(l.get(k) == v2 for k, v2 in labels.items())]
+def select(samples, metric, /, **labels):
+    return [(l, v) for n, l, v in samples if n == metric and all(l.get(k) == v2 for k, v2 in labels.items())]
 
 
 class Checker:
@@ -187,7 +187,7 @@ class Checker:
 class FakeAdminApi:
     """tests/fake_admin_api/fake_admin_api.py as a subprocess on a loopback port."""
 
-    def __init__(self, key, days=30, end="2026-11-22", seed=1, big_days=(), delay=0.0):
+    def __init__(self, key, days=30, end="2026-11-22", seed=1, big_days=(), delay=0.0, records_file=None):
         here = os.path.dirname(os.path.abspath(__file__))
         script = os.path.join(here, "..", "fake_admin_api", "fake_admin_api.py")
         self.port = free_port()
@@ -195,6 +195,8 @@ class FakeAdminApi:
                "--end", end, "--seed", str(seed), "--delay", str(delay)]
         for b in big_days:
             cmd += ["--big-day", b]
+        if records_file:
+            cmd += ["--records-file", records_file]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         line = self.proc.stdout.readline().decode()
         if "listening" not in line:
@@ -220,6 +222,9 @@ class FakeAdminApi:
 
     def days(self):
         return self.control("/_control/days")
+
+    def set_day(self, date, records):
+        return self.control("/_control/day", {"date": date, "records": records})
 
     def close(self):
         self.proc.terminate()

@@ -167,6 +167,12 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.faults.extend(json.loads(body or b"[]"))
             return self.send_json(200, {"queued": len(st.faults)})
+        if self.path == "/_control/day":
+            # Replace one day's records: {"date": "YYYY-MM-DD", "records": [...]}.
+            req = json.loads(body)
+            with st.lock:
+                st.org.records[req["date"]] = req["records"]
+            return self.send_json(200, {"records": len(req["records"])})
         if self.path == "/_control/clear":
             with st.lock:
                 st.faults.clear()
@@ -266,9 +272,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--big-day", action="append", default=[], help="DATE:ACTORS")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds added to every API request")
+    ap.add_argument("--records-file", help="JSON {date: [records]} to serve instead of a generated org")
     a = ap.parse_args()
     big = {d: int(n) for d, n in (b.split(":") for b in a.big_day)}
-    org = Org(datetime.date.fromisoformat(a.end), a.days, a.seed, big)
+    org = Org(datetime.date.fromisoformat(a.end), 0 if a.records_file else a.days, a.seed, big)
+    if a.records_file:
+        with open(a.records_file) as f:
+            org.records = json.load(f)
     Handler.state = State(org, a.key, a.delay)
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <toml++/toml.h>
 #include <filesystem>
 #include <set>
-#include <toml++/toml.h>
 
 #include "cce/config/config.h"
 #include "test_support.h"
@@ -78,10 +78,12 @@ TEST_CASE("secrets come from the environment and files, and are never printed") 
 namespace {
 void collect_keys(const toml::table& t, const std::string& prefix, std::set<std::string>& out) {
   for (const auto& [k, v] : t) {
-    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     out.insert(key);
     if (auto* sub = v.as_table(); sub && key.rfind("identity.aliases", 0) != 0 &&
-                                  key.rfind("teams.map", 0) != 0 && key.rfind("pricing.models", 0) != 0) {
+                                  key.rfind("teams.map", 0) != 0 &&
+                                  key.rfind("pricing.models", 0) != 0) {
       collect_keys(*sub, key, out);
     }
   }

@@ -31,7 +31,8 @@ struct Merged {
   bool present = false;
 };
 
-Merged merged(const usage::Ledger& ledger, const ActorId& actor, util::Date date, util::Date today) {
+Merged merged(const usage::Ledger& ledger, const ActorId& actor, util::Date date,
+              util::Date today) {
   Merged out;
   ledger.read([&](const usage::Ledger::View& v) {
     auto d = v.days.find(date);
@@ -39,9 +40,10 @@ Merged merged(const usage::Ledger& ledger, const ActorId& actor, util::Date date
     for (const auto& [index, unit] : d->second) {
       if (!(v.actors[index].id == actor) || (unit.api.empty() && unit.otel.empty())) continue;
       out.present = true;
-      out.source = usage::winner(!unit.api.empty(), !unit.otel.empty(), date, today, ledger.options().merge);
-      for (const auto& [k, val] : usage::merged_cells(out.source == Source::kApi ? unit.api : unit.otel,
-                                                      ledger.options())) {
+      out.source =
+          usage::winner(!unit.api.empty(), !unit.otel.empty(), date, today, ledger.options().merge);
+      for (const auto& [k, val] : usage::merged_cells(
+               out.source == Source::kApi ? unit.api : unit.otel, ledger.options())) {
         out.values[std::string(usage::to_string(k.quantity)) + " " + k.labels] = val;
       }
     }
@@ -49,7 +51,8 @@ Merged merged(const usage::Ledger& ledger, const ActorId& actor, util::Date date
   return out;
 }
 
-double total(const usage::Ledger& ledger, const ActorId& actor, Quantity q, const std::string& labels = "") {
+double total(const usage::Ledger& ledger, const ActorId& actor, Quantity q,
+             const std::string& labels = "") {
   double t = -1;
   ledger.read([&](const usage::Ledger::View& v) {
     for (const auto& [k, val] : v.totals) {
@@ -59,12 +62,13 @@ double total(const usage::Ledger& ledger, const ActorId& actor, Quantity q, cons
   return t;
 }
 
-void otel(usage::Ledger& l, const ActorId& a, util::Date d, Quantity q, double v, util::Date today = kToday,
-          std::string labels = "") {
+void otel(usage::Ledger& l, const ActorId& a, util::Date d, Quantity q, double v,
+          util::Date today = kToday, std::string labels = "") {
   l.apply(l.stage_otel({ob(a, d, q, std::move(labels), v)}, {{a, "", 1}}, today));
 }
 
-void api(usage::Ledger& l, util::Date d, std::vector<usage::Observation> rows, util::Date today = kToday) {
+void api(usage::Ledger& l, util::Date d, std::vector<usage::Observation> rows,
+         util::Date today = kToday) {
   l.apply(l.stage_api_day(d, rows, today));
 }
 
@@ -75,7 +79,8 @@ TEST_CASE("the precedence rule, case by case") {
     const char* name;
     bool otel_for_today;
     util::Date date;
-    std::vector<std::pair<char, double>> steps;  // 'o' = OTel adds sessions, 'a' = API day says sessions
+    std::vector<std::pair<char, double>>
+        steps;  // 'o' = OTel adds sessions, 'a' = API day says sessions
     Source want_source;
     double want_sessions;
     double want_total;
@@ -84,16 +89,55 @@ TEST_CASE("the precedence rule, case by case") {
       {"API only", false, kYesterday, {{'a', 3}}, Source::kApi, 3, 3},
       {"OTel only", false, kYesterday, {{'o', 2}}, Source::kOtel, 2, 2},
       {"both: the API wins", false, kYesterday, {{'o', 2}, {'a', 3}}, Source::kApi, 3, 3},
-      {"API row later than OTel, lower: API shown, counter keeps OTel's high", false, kYesterday,
-       {{'o', 5}, {'a', 3}}, Source::kApi, 3, 5},
-      {"OTel arriving after the API changes nothing", false, kYesterday, {{'a', 3}, {'o', 5}, {'o', 1}},
-       Source::kApi, 3, 3},
-      {"otel_for_today off: today the API wins", false, kToday, {{'a', 3}, {'o', 5}}, Source::kApi, 3, 3},
-      {"otel_for_today on: today OTel wins", true, kToday, {{'a', 3}, {'o', 5}}, Source::kOtel, 5, 5},
-      {"otel_for_today on: not for yesterday", true, kYesterday, {{'a', 3}, {'o', 5}}, Source::kApi, 3, 3},
-      {"otel_for_today on: today without OTel data uses the API", true, kToday, {{'a', 3}}, Source::kApi, 3, 3},
-      {"API revised down then up: the counter follows only up", false, kYesterday,
-       {{'a', 4}, {'a', 2}, {'a', 6}}, Source::kApi, 6, 6},
+      {"API row later than OTel, lower: API shown, counter keeps OTel's high",
+       false,
+       kYesterday,
+       {{'o', 5}, {'a', 3}},
+       Source::kApi,
+       3,
+       5},
+      {"OTel arriving after the API changes nothing",
+       false,
+       kYesterday,
+       {{'a', 3}, {'o', 5}, {'o', 1}},
+       Source::kApi,
+       3,
+       3},
+      {"otel_for_today off: today the API wins",
+       false,
+       kToday,
+       {{'a', 3}, {'o', 5}},
+       Source::kApi,
+       3,
+       3},
+      {"otel_for_today on: today OTel wins",
+       true,
+       kToday,
+       {{'a', 3}, {'o', 5}},
+       Source::kOtel,
+       5,
+       5},
+      {"otel_for_today on: not for yesterday",
+       true,
+       kYesterday,
+       {{'a', 3}, {'o', 5}},
+       Source::kApi,
+       3,
+       3},
+      {"otel_for_today on: today without OTel data uses the API",
+       true,
+       kToday,
+       {{'a', 3}},
+       Source::kApi,
+       3,
+       3},
+      {"API revised down then up: the counter follows only up",
+       false,
+       kYesterday,
+       {{'a', 4}, {'a', 2}, {'a', 6}},
+       Source::kApi,
+       6,
+       6},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -119,7 +163,8 @@ TEST_CASE("the precedence rule, case by case") {
 
 TEST_CASE("when the API wins, every merged quantity comes from it, even ones OTel alone has") {
   usage::Ledger ledger;
-  otel(ledger, kDev, kYesterday, Quantity::kTokens, 100, kToday, usage::join_labels({"claude-opus-5", "input"}));
+  otel(ledger, kDev, kYesterday, Quantity::kTokens, 100, kToday,
+       usage::join_labels({"claude-opus-5", "input"}));
   otel(ledger, kDev, kYesterday, Quantity::kActiveTime, 30, kToday, "cli");
   api(ledger, kYesterday, {ob(kDev, kYesterday, Quantity::kSessions, "", 1)});
   auto m = merged(ledger, kDev, kYesterday, kToday);
@@ -128,7 +173,8 @@ TEST_CASE("when the API wins, every merged quantity comes from it, even ones OTe
   // OTel-only quantities are not merged: they stay OTel's.
   CHECK(total(ledger, kDev, Quantity::kActiveTime, "cli") == 30);
   // The counter keeps the tokens OTel reported before the API took over.
-  CHECK(total(ledger, kDev, Quantity::kTokens, usage::join_labels({"claude-opus-5", "input"})) == 100);
+  CHECK(total(ledger, kDev, Quantity::kTokens, usage::join_labels({"claude-opus-5", "input"})) ==
+        100);
 }
 
 TEST_CASE("API key actors and OTel identities never merge; emails match across case") {
@@ -158,10 +204,14 @@ TEST_CASE("cost is estimated from tokens where a source gives none; unpriced mod
   usage::Ledger ledger;
   api(ledger, kYesterday,
       {ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "input"}), 1e6),
-       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "output"}), 1e6),
-       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "cache_read"}), 1e6),
-       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "cache_creation"}), 1e6),
-       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-unknown-9", "input"}), 1e6)});
+       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "output"}),
+          1e6),
+       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "cache_read"}),
+          1e6),
+       ob(kDev, kYesterday, Quantity::kTokens,
+          usage::join_labels({"claude-opus-5", "cache_creation"}), 1e6),
+       ob(kDev, kYesterday, Quantity::kTokens, usage::join_labels({"claude-unknown-9", "input"}),
+          1e6)});
   auto m = merged(ledger, kDev, kYesterday, kToday);
   // 5 + 25 + 0.5 + 6.25 (5-minute writes) USD.
   CHECK(m.values["cost_usd claude-opus-5"] == doctest::Approx(36.75));
@@ -172,7 +222,8 @@ TEST_CASE("cost is estimated from tokens where a source gives none; unpriced mod
   CHECK(prices.find("claude-haiku-4-5-20251001")->input == 1);
   CHECK(prices.find("claude-sonnet-4-5-20990101")->output == 15);  // dated id -> alias
   CHECK_FALSE(prices.find("claude-opus-5-5"));
-  CHECK(usage::PriceTable::cost(*prices.find("claude-sonnet-5"), 0, 0, 0, 1e6, usage::CacheTtl::k1h) == 4);
+  CHECK(usage::PriceTable::cost(*prices.find("claude-sonnet-5"), 0, 0, 0, 1e6,
+                                usage::CacheTtl::k1h) == 4);
 }
 
 TEST_CASE("counters never decrease: revisions, pruning and a reload") {
@@ -186,12 +237,14 @@ TEST_CASE("counters never decrease: revisions, pruning and a reload") {
     ledger.apply(ch);
     seen.push_back(total(ledger, kDev, Quantity::kCostUsd, "claude-opus-5"));
   };
-  auto cost = [&](util::Date d, double usd) { return ob(kDev, d, Quantity::kCostUsd, "claude-opus-5", usd); };
-  step(ledger.stage_otel({cost(kYesterday, 2.0)}, {{kDev, "", 1}}, kToday));        // 2
-  step(ledger.stage_api_day(kYesterday, {cost(kYesterday, 1.5)}, kToday));          // API lower: 2
-  step(ledger.stage_api_day(kYesterday, {cost(kYesterday, 3.0)}, kToday));          // revised up: 3
-  step(ledger.stage_api_day(kYesterday, {}, kToday));                               // API row gone: OTel 2: 3
-  step(ledger.stage_otel({cost(kToday, 1.0)}, {{kDev, "", 1}}, kToday));            // + today: 4
+  auto cost = [&](util::Date d, double usd) {
+    return ob(kDev, d, Quantity::kCostUsd, "claude-opus-5", usd);
+  };
+  step(ledger.stage_otel({cost(kYesterday, 2.0)}, {{kDev, "", 1}}, kToday));  // 2
+  step(ledger.stage_api_day(kYesterday, {cost(kYesterday, 1.5)}, kToday));    // API lower: 2
+  step(ledger.stage_api_day(kYesterday, {cost(kYesterday, 3.0)}, kToday));    // revised up: 3
+  step(ledger.stage_api_day(kYesterday, {}, kToday));                     // API row gone: OTel 2: 3
+  step(ledger.stage_otel({cost(kToday, 1.0)}, {{kDev, "", 1}}, kToday));  // + today: 4
   // Reload from the store: the same counter.
   usage::Ledger reloaded;
   store->load(reloaded, n);
@@ -227,5 +280,6 @@ TEST_CASE("the cardinality guard folds new actors into __other__") {
   CHECK(ch.overflowed == 7);
   ledger.apply(ch);
   CHECK(ledger.actor_count() == 4);  // three users and "__other__"
-  CHECK(merged(ledger, {ActorType::kUser, "__other__"}, kYesterday, kToday).values["sessions "] == 7);
+  CHECK(merged(ledger, {ActorType::kUser, "__other__"}, kYesterday, kToday).values["sessions "] ==
+        7);
 }
