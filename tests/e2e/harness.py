@@ -33,7 +33,7 @@ def free_port():
 class Agent:
     """The agent binary with its own temp dir, store and ports."""
 
-    def __init__(self, binary, extra_toml="", workdir=None, now=FIXTURE_NOW):
+    def __init__(self, binary, extra_toml="", workdir=None, now=FIXTURE_NOW, env=None):
         self.binary = binary
         self.dir = workdir or tempfile.mkdtemp(prefix="cce-e2e-")
         self.owns_dir = workdir is None
@@ -48,13 +48,14 @@ class Agent:
             f.write(extra_toml)
         self.proc = None
         self.log_path = os.path.join(self.dir, "agent.log")
+        self.env = dict(os.environ, **(env or {}))  # kept for every (re)start
 
     def start(self, timeout=20):
         cmd = [self.binary, "--config", self.config]
         if self.now:
             cmd += ["--now", self.now]
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

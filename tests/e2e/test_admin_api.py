@@ -16,12 +16,8 @@ BASE = ('[admin_api]\nbase_url = "%s"\nmin_request_interval = "0s"\nretry_backof
 
 
 def start_agent(fake, extra="", workdir=None):
-    agent = Agent(a.binary, extra_toml=BASE % fake.url + extra, workdir=workdir)
-    os.environ["ANTHROPIC_ADMIN_API_KEY"] = KEY
-    try:
-        return agent.start()
-    finally:
-        del os.environ["ANTHROPIC_ADMIN_API_KEY"]
+    return Agent(a.binary, extra_toml=BASE % fake.url + extra, workdir=workdir,
+                 env={"ANTHROPIC_ADMIN_API_KEY": KEY}).start()
 
 
 def compare_totals(c, tag, fake, db):

@@ -37,20 +37,8 @@ day = 5
 
 
 def start(fake, poll, workdir=None):
-    agent = Agent(a.binary, extra_toml=CONFIG % (fake.url, poll), workdir=workdir)
-    os.environ["ANTHROPIC_ADMIN_API_KEY"] = KEY
-    try:
-        return agent.start()
-    finally:
-        del os.environ["ANTHROPIC_ADMIN_API_KEY"]
-
-
-def restart(agent):
-    os.environ["ANTHROPIC_ADMIN_API_KEY"] = KEY
-    try:
-        return agent.start()
-    finally:
-        del os.environ["ANTHROPIC_ADMIN_API_KEY"]
+    return Agent(a.binary, extra_toml=CONFIG % (fake.url, poll), workdir=workdir,
+                 env={"ANTHROPIC_ADMIN_API_KEY": KEY}).start()
 
 
 def counters(samples):
@@ -128,7 +116,7 @@ try:
     step("API revised up", lambda s: c.equal(dev_cost_total(s), 0.10, "an upward revision counts", 1e-9))
 
     agent.kill9()
-    restart(agent)
+    agent.start()
     step("kill -9 and restart", lambda s: c.equal(dev_cost_total(s), 0.10, "same counter after kill -9", 1e-9))
 
     revise(None)  # the API no longer has dev's day: OTel fills in
@@ -136,7 +124,7 @@ try:
     step("API row removed", lambda s: c.equal(dev_daily_cost(s)[1], 0.08021149999999999, "OTel value shown", 1e-9))
 
     agent.stop()
-    restart(agent)
+    agent.start()
     step("graceful restart")
     c.check(len(history) == 7, "all steps ran")
 finally:

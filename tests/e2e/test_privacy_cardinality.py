@@ -43,14 +43,7 @@ promtool = shutil.which("promtool")
 
 
 def run(extra, env=None):
-    agent = Agent(a.binary, extra_toml=extra)
-    if env:
-        os.environ.update(env)
-    try:
-        agent.start()
-    finally:
-        for k in env or {}:
-            del os.environ[k]
+    agent = Agent(a.binary, extra_toml=extra, env=env).start()
     status, body, _ = harness.post(agent.otlp + "/v1/metrics", BODY, {"Content-Type": "application/json"})
     c.check(status == 200 and b"rejected" not in body, "1,000 actors accepted: %d %r" % (status, body[:200]))
     return agent
@@ -100,11 +93,7 @@ try:
     c.equal(total_cost(s), WANT_COST, "total cost in hash mode", 1e-9)
     # Stable across restarts.
     agent.stop()
-    os.environ.update(ENV)
-    try:
-        agent.start()
-    finally:
-        del os.environ["CLAUDE_CODE_EXPORTER_PRIVACY_KEY"]
+    agent.start()
     again = {l["actor"] for l, _ in harness.select(agent.scrape(), "claude_code_cost_usd_total")}
     c.check(again == labels, "hashes are stable across a restart")
 finally:
