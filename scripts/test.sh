@@ -12,7 +12,7 @@ git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
 echo "== build"
 scripts/build.sh
 echo "== tests"
-ctest --test-dir build --output-on-failure
+ctest --test-dir build --output-on-failure -LE bench
 
 echo "== unit and fuzz tests under ASan+UBSan"
 BUILD_DIR=build-asan scripts/build.sh -DCCE_SANITIZE=ON -DCCE_BUILD_BENCH=OFF

@@ -111,19 +111,32 @@ const char* gap_quantity(Quantity q) {
 
 using Labels = std::vector<ClientMetric::Label>;
 
-// Builds families; samples with identical label sets are summed (or max'ed), so label
-// transforms that merge actors stay valid exposition.
+// Builds families. With `fold` (label transforms that can merge actors, e.g. privacy "domain"),
+// samples with identical label sets are summed (or max'ed) so the exposition stays valid;
+// without it every sample is distinct by construction and the lookup is skipped.
 class Builder {
  public:
+  explicit Builder(bool fold) : fold_(fold) {}
+
   void declare(const std::string& name, const char* help, MetricType type) {
     if (index_.count(name)) return;
     index_[name] = families_.size();
     families_.push_back(Family{MetricFamily{name, help, type, {}}, {}});
   }
+  // How a sample meets another with the same labels: kAsBuilt follows `fold`; kSum and kMax
+  // always fold (aggregating families, timestamps).
+  enum class Combine { kAsBuilt, kSum, kMax };
   void add(const std::string& name, const char* help, MetricType type, Labels labels, double v,
-           bool take_max = false) {
+           Combine combine = Combine::kAsBuilt) {
     declare(name, help, type);
     Family& f = families_[index_[name]];
+    if (!fold_ && combine == Combine::kAsBuilt) {
+      ClientMetric m;
+      m.label = std::move(labels);
+      (type == MetricType::Counter ? m.counter.value : m.gauge.value) = v;
+      f.family.metric.push_back(std::move(m));
+      return;
+    }
     std::string key;
     for (const auto& l : labels)
       key += l.value + '\x1f';
@@ -135,7 +148,7 @@ class Builder {
     }
     ClientMetric& m = f.family.metric[it->second];
     double& slot = type == MetricType::Counter ? m.counter.value : m.gauge.value;
-    slot = fresh ? v : (take_max ? std::max(slot, v) : slot + v);
+    slot = fresh ? v : (combine == Combine::kMax ? std::max(slot, v) : slot + v);
   }
   MetricFamily& raw(const std::string& name, const char* help, MetricType type) {
     declare(name, help, type);
@@ -153,6 +166,7 @@ class Builder {
     MetricFamily family;
     std::map<std::string, size_t> pos;
   };
+  bool fold_;
   std::map<std::string, size_t> index_;
   std::vector<Family> families_;
 };
@@ -181,7 +195,8 @@ UsageCollector::UsageCollector(const usage::Ledger& ledger, const util::Clock& c
       labeler_(options_.actor_label, options_.hash_key) {}
 
 std::vector<MetricFamily> UsageCollector::Collect() const {
-  Builder b;
+  // Only "domain" labels can give two actors one label set ("__other__" is one per type).
+  Builder b(options_.actor_label == usage::ActorLabelMode::kDomain);
   const util::Date today = util::Date::from_time(clock_.now());
   const util::Date first = today - (options_.daily_window_days - 1);
   const usage::LedgerOptions& lopts = ledger_.options();
@@ -295,7 +310,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         const auto model = std::string(usage::split_labels(key.labels)[0]);
         if (!lopts.prices.find(model)) {
           b.add("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp,
-                MetricType::Counter, {label("model", model)}, value);
+                MetricType::Counter, {label("model", model)}, value, Builder::Combine::kSum);
         }
       }
     }
@@ -326,7 +341,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         if (t <= 0) continue;
         b.add("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
               MetricType::Gauge, {label("actor", actor_label[i]), label("source", source)}, t,
-              /*take_max=*/true);
+              Builder::Combine::kMax);
       }
     }
   });

@@ -1,0 +1,214 @@
+// Benchmarks that print figures (medians of repeated runs; these machines are noisy):
+//   decode   OTLP decode throughput, protobuf and JSON, of a recorded Claude Code export
+//   ingest   OTLP requests/s and latency through the real HTTP server into a real SQLite store
+//            (synchronous=full and normal), 4 concurrent keep-alive clients
+//   scrape   /metrics render time and size with 10,000 actors x 3 days in the ledger
+// Usage: cce_bench [decode|ingest|scrape]...
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cce/app/app.h"
+#include "cce/config/config.h"
+#include "cce/metrics/exposition.h"
+#include "cce/metrics/usage_collector.h"
+#include "cce/otlp/decoder.h"
+#include "cce/usage/ledger.h"
+#include "cce/util/civil_date.h"
+
+using namespace cce;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+long max_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+void bench_decode() {
+  const std::string pb =
+      read_file(std::string(CCE_TESTDATA_DIR) + "/claude-code/requests/pb-delta__0023_metrics.bin");
+  const std::string js = read_file(std::string(CCE_TESTDATA_DIR) +
+                                   "/claude-code/requests/json-delta__0007_metrics.json");
+  for (auto [name, body, enc] : {std::tuple{"protobuf", &pb, otlp::Encoding::kProtobuf},
+                                 std::tuple{"json", &js, otlp::Encoding::kJson}}) {
+    std::vector<double> rates;
+    for (int run = 0; run < 7; ++run) {
+      const int n = 2000;
+      auto t = Clock::now();
+      size_t points = 0;
+      for (int i = 0; i < n; ++i) {
+        auto d = otlp::decode_metrics(*body, enc);
+        points += std::get<otlp::MetricsRequest>(d).point_count();
+      }
+      const double s = seconds_since(t);
+      rates.push_back(n / s);
+      if (points == 0) std::printf("no points?\n");
+    }
+    const double r = median(rates);
+    std::printf("decode %-8s  %6zu bytes/request  median %8.0f requests/s  %7.1f MB/s\n", name,
+                body->size(), r, r * static_cast<double>(body->size()) / 1e6);
+  }
+}
+
+// A delta export with its own timestamps, so every request is new data (no duplicates).
+std::string export_body(const std::string& tmpl, long i) {
+  std::string body = tmpl;
+  const std::string from = "1795314293540000000";
+  const std::string to = std::to_string(1795314293540000000L + i * 1000000L);
+  for (size_t p = 0; (p = body.find(from, p)) != std::string::npos; p += to.size())
+    body.replace(p, from.size(), to);
+  return body;
+}
+
+void bench_ingest() {
+  const std::string tmpl = read_file(std::string(CCE_TESTDATA_DIR) +
+                                     "/claude-code/requests/json-delta__0007_metrics.json");
+  for (const char* sync : {"full", "normal"}) {
+    std::vector<double> rates, p50s, p99s;
+    for (int run = 0; run < 3; ++run) {
+      char dir[] = "/tmp/cce-bench-XXXXXX";
+      mkdtemp(dir);
+      auto config =
+          config::parse(std::string("[store]\nsynchronous = \"") + sync + "\"\n", "bench");
+      config.otlp.listen = {"127.0.0.1", 0};
+      config.exposition.listen = {"127.0.0.1", 0};
+      config.store.path = std::string(dir) + "/bench.db";
+      auto clock =
+          std::make_shared<util::OffsetClock>(*util::parse_time_point("2026-11-22T12:00:00Z"));
+      app::App app(config, clock);
+      app.start();
+      const int clients = 4, per_client = 250;
+      std::vector<std::vector<double>> latencies(clients);
+      std::atomic<int> failures{0};
+      auto t = Clock::now();
+      std::vector<std::thread> threads;
+      for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+          httplib::Client cli("127.0.0.1", app.otlp_port());
+          cli.set_keep_alive(true);
+          cli.set_tcp_nodelay(true);  // as Node.js (Claude Code) does
+          for (int i = 0; i < per_client; ++i) {
+            const std::string body = export_body(tmpl, run * 100000 + c * per_client + i);
+            auto t0 = Clock::now();
+            auto r = cli.Post("/v1/metrics", body, "application/json");
+            latencies[c].push_back(seconds_since(t0) * 1000);
+            if (!r || r->status != 200) ++failures;
+          }
+        });
+      }
+      for (auto& th : threads)
+        th.join();
+      const double s = seconds_since(t);
+      app.stop();
+      std::vector<double> all;
+      for (auto& l : latencies)
+        all.insert(all.end(), l.begin(), l.end());
+      std::sort(all.begin(), all.end());
+      rates.push_back(clients * per_client / s);
+      p50s.push_back(all[all.size() / 2]);
+      p99s.push_back(all[all.size() * 99 / 100]);
+      if (failures) std::printf("  %d failed requests!\n", failures.load());
+      std::system((std::string("rm -rf ") + dir).c_str());
+    }
+    std::printf(
+        "ingest synchronous=%-6s 4 clients x 250 requests  median %6.0f requests/s  p50 %5.2f ms  "
+        "p99 %6.2f ms\n",
+        sync, median(rates), median(p50s), median(p99s));
+  }
+}
+
+void bench_scrape() {
+  usage::Ledger ledger;
+  const util::Date today = *util::Date::parse("2026-11-22");
+  const int actors = 10000;
+  for (int d = 0; d < 3; ++d) {
+    std::vector<usage::Observation> obs;
+    std::vector<usage::Ledger::ActorTouch> touches;
+    for (int a = 0; a < actors; ++a) {
+      usage::ActorId id{usage::ActorType::kUser, "user" + std::to_string(a) + "@example.com"};
+      auto o = [&](usage::Quantity q, std::string labels, double v) {
+        obs.push_back({id, today - d, q, std::move(labels), v});
+      };
+      o(usage::Quantity::kCostUsd, "claude-opus-5", 1.5);
+      for (const char* t : {"input", "output", "cache_read", "cache_creation"}) {
+        o(usage::Quantity::kTokens, usage::join_labels({"claude-opus-5", t}), 1000);
+      }
+      o(usage::Quantity::kSessions, "", 2);
+      o(usage::Quantity::kLinesAdded, "", 10);
+      o(usage::Quantity::kToolDecisions, usage::join_labels({"edit", "accepted"}), 3);
+      o(usage::Quantity::kActiveTime, "cli", 60);
+      touches.push_back({id, "team" + std::to_string(a % 20), 1795314293});
+    }
+    ledger.apply(ledger.stage_otel(obs, touches, today));
+  }
+  util::ManualClock clock(*util::parse_time_point("2026-11-22T12:00:00Z"));
+  metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
+  std::vector<double> times, collect_times;
+  size_t bytes = 0, series = 0;
+  for (int i = 0; i < 7; ++i) {
+    auto t = Clock::now();
+    auto families = collector.Collect();
+    collect_times.push_back(seconds_since(t) * 1000);
+    series = 0;
+    for (const auto& f : families)
+      series += f.metric.size();
+    t = Clock::now();
+    bytes = metrics::render_text({&collector}).size();
+    times.push_back(seconds_since(t) * 1000);
+  }
+  std::printf("scrape: %zu series; collect alone: median %.1f ms\n", series, median(collect_times));
+  std::printf(
+      "scrape %d actors x 3 days: median %6.1f ms per /metrics render, %.1f MB of text, max RSS "
+      "%ld MiB\n",
+      actors, median(times), static_cast<double>(bytes) / 1e6, max_rss_kib() / 1024);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  std::vector<std::string> which(argv + 1, argv + argc);
+  if (which.empty()) which = {"decode", "ingest", "scrape"};
+  for (const auto& w : which) {
+    if (w == "decode")
+      bench_decode();
+    else if (w == "ingest")
+      bench_ingest();
+    else if (w == "scrape")
+      bench_scrape();
+    else {
+      std::fprintf(stderr, "unknown benchmark %s (decode, ingest, scrape)\n", w.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
