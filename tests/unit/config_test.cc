@@ -100,3 +100,37 @@ TEST_CASE("config.example.toml lists every key the agent knows") {
     CHECK(listed.count(k) == 1);
   }
 }
+
+TEST_CASE("pricing overrides, teams and budgets parse") {
+  auto c = config::parse(R"(
+[pricing]
+cache_write_ttl = "1h"
+[pricing.models."claude-opus-5-5"]
+input = 4
+output = 20.5
+cache_read = 0.4
+cache_write_5m = 5
+cache_write_1h = 8
+[teams]
+map = { "*@research.example.com" = "research" }
+[budgets.org]
+day = 100
+[budgets.users."Alice@Example.com"]
+month = 30.5
+)",
+                         "t");
+  CHECK(c.pricing.cache_write_ttl == "1h");
+  REQUIRE(c.pricing.models.count("claude-opus-5-5") == 1);
+  CHECK(c.pricing.models["claude-opus-5-5"].output == 20.5);
+  CHECK(c.teams.map.at("*@research.example.com") == "research");
+  REQUIRE(c.budgets.size() == 2);
+  CHECK(c.budgets[1].scope == "user");
+  CHECK(c.budgets[1].name == "alice@example.com");
+  CHECK(c.budgets[1].period == "month");
+  CHECK(c.budgets[1].usd == 30.5);
+  CHECK_THROWS_WITH_AS(config::parse("[pricing.models.\"m\"]\ninput = -1\n", "t"),
+                       doctest::Contains("pricing.models.m.input: must not be negative"),
+                       config::ConfigError);
+  CHECK_THROWS_WITH_AS(config::parse("[budgets.org]\nweek = 1\n", "t"),
+                       doctest::Contains("budgets.org.week: unknown key"), config::ConfigError);
+}
