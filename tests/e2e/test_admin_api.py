@@ -38,6 +38,18 @@ def compare_totals(c, tag, fake, db):
     c.equal(round(got_cents, 6), round(cents, 6), tag + ": total cost in cents")
 
 
+def wait_backfill(agent, timeout, what):
+    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
+                     timeout, what)
+
+
+def stop_and_compare(c, tag, agent, fake):
+    """No key leaked; then, the agent stopped, its store equals the fake's organization."""
+    check_no_leak(c, tag, agent)
+    agent.stop()
+    compare_totals(c, tag, fake, os.path.join(agent.dir, "store.db"))
+
+
 def check_no_leak(c, tag, agent):
     c.check(KEY not in agent.read_log(), tag + ": the key is in no log line")
     c.check(KEY not in agent.scrape_text(), tag + ": the key is not on /metrics")
@@ -72,10 +84,7 @@ try:
     c.equal(harness.metric_value(agent, "claude_code_exporter_admin_api_newest_date_timestamp_seconds"),
             1795305600.0, "newest API date is 2026-11-22")
     c.check("backfill 400/400 days" in agent.read_log(), "progress is logged")
-    check_no_leak(c, "backfill", agent)
-    db = os.path.join(agent.dir, "store.db")
-    agent.stop()
-    compare_totals(c, "400-day backfill", fake, db)
+    stop_and_compare(c, "400-day backfill", agent, fake)
 finally:
     agent.cleanup()
     fake.close()
@@ -87,8 +96,7 @@ fake.faults([{"kind": "429", "retry_after": 1, "count": 1}, {"kind": "500", "cou
              {"kind": "503", "count": 1}, {"kind": "529", "count": 1}, {"kind": "502", "count": 1}])
 agent = start_agent(fake, 'backfill_days = 6\npoll_interval = "1h"\nmax_attempts = 10\n')
 try:
-    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
-                     60, "the backfill through the faults")
+    wait_backfill(agent, 60, "the backfill through the faults")
     log = fake.log()
     faulted = [e for e in log if e.get("fault")]
     c.equal(len(faulted), 8, "all eight faults were served")
@@ -103,10 +111,7 @@ try:
     c.equal(m("claude_code_exporter_admin_api_failures_total", reason="server_error"), 5.0, "5xx counted")
     days = [e["starting_at"] for e in log if not e.get("fault")]
     c.equal(len(days), 6, "each day stored once the faults cleared")
-    check_no_leak(c, "faults", agent)
-    db = os.path.join(agent.dir, "store.db")
-    agent.stop()
-    compare_totals(c, "after faults", fake, db)
+    stop_and_compare(c, "after faults", agent, fake)
 finally:
     agent.cleanup()
     fake.close()
@@ -124,14 +129,10 @@ try:
     c.equal(status, 200, "OTLP keeps working during the auth failure")
     c.check(harness.metric_value(agent, "claude_code_exporter_admin_api_failures_total", reason="auth") == 1.0,
             "the auth failure is exposed")
-    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
-                     30, "the next cycle")
+    wait_backfill(agent, 30, "the next cycle")
     c.equal(sum(1 for l in agent.read_log().splitlines() if "the Admin API key is wrong" in l), 1,
             "one log line for the 401")
-    check_no_leak(c, "401", agent)
-    db = os.path.join(agent.dir, "store.db")
-    agent.stop()
-    compare_totals(c, "after 401", fake, db)
+    stop_and_compare(c, "after 401", agent, fake)
 finally:
     agent.cleanup()
     fake.close()
@@ -142,8 +143,7 @@ fake.faults([{"kind": "403", "count": 1}, {"kind": "404", "count": 1},
              {"kind": "400", "count": 1, "date": "2026-11-19"}])
 agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "2s"\n')
 try:
-    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
-                     30, "the backfill after 403, 404 and 400")
+    wait_backfill(agent, 30, "the backfill after 403, 404 and 400")
     text = agent.read_log()
     c.check("403 permission_error" in text and "lacks admin rights" in text, "403 explained in the log")
     c.check("404 not_found_error" in text and "not available for this organization" in text, "404 explained")
@@ -168,16 +168,13 @@ try:
     c.equal(agent.stop(), 0, "stopped mid-backfill")
     agent = start_agent(fake, 'backfill_days = 60\npoll_interval = "1h"\n', workdir=workdir)
     c.check("resuming the backfill" in agent.read_log(), "the restart says it resumes")
-    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
-                     60, "the rest of the backfill")
+    wait_backfill(agent, 60, "the rest of the backfill")
     days = [e["starting_at"] for e in fake.log() if not e["page"]]
     twice = sorted({d for d in days if days.count(d) > 1})
     c.check(set(twice) <= {"2026-11-22", "2026-11-21", "2026-11-20"},
             "no day fetched twice except the refresh window: %s" % twice)
     c.equal(len(set(days)), 60, "every day fetched")
-    db = os.path.join(agent.dir, "store.db")
-    agent.stop()
-    compare_totals(c, "after restart", fake, db)
+    stop_and_compare(c, "after restart", agent, fake)
 finally:
     agent.cleanup()
     import shutil
