@@ -166,6 +166,18 @@ class Section {
   std::set<std::string> known_;
 };
 
+// "http://127.0.0.1:8080/x", "http://localhost", "http://[::1]:9" -> true.
+bool is_loopback_url(const std::string& url) {
+  const auto start = url.find("://") + 3;
+  std::string host;
+  if (start < url.size() && url[start] == '[') {
+    host = url.substr(start, url.find(']', start) - start + 1);
+  } else {
+    host = url.substr(start, url.find_first_of(":/", start) - start);
+  }
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 std::string ListenAddress::str() const {
@@ -303,15 +315,10 @@ Config parse(const std::string& toml_text, const std::string& origin) {
       s.fail("base_url",
              "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
     }
-    if (http) {
+    if (http && !is_loopback_url(url)) {
       // The Admin key must never cross a network in clear text; plain HTTP is for a local test
       // server only.
-      const std::string host =
-          url.substr(7, url.find_first_of(":/", url[7] == '[' ? url.find(']') : 7) - 7);
-      if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" &&
-          host.rfind("127.", 0) != 0) {
-        s.fail("base_url", "plain http:// is only allowed to a loopback address; use https://");
-      }
+      s.fail("base_url", "plain http:// is only allowed to a loopback address; use https://");
     }
   }
   {

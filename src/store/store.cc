@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 
@@ -84,6 +85,17 @@ Store::~Store() {
   if (impl_ && impl_->db) sqlite3_close_v2(impl_->db);
 }
 
+void Store::transaction(const std::function<void()>& body) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    body();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 void Store::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(impl_->db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -135,15 +147,10 @@ void Store::migrate() {
                      "); upgrade the agent or point store.path at a new file");
   }
   for (int v = current; v < static_cast<int>(steps.size()); ++v) {
-    exec("BEGIN IMMEDIATE");
-    try {
+    transaction([&] {
       exec(steps[static_cast<size_t>(v)]);
       exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
-      exec("COMMIT");
-    } catch (...) {
-      sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
+    });
   }
 }
 
@@ -264,8 +271,7 @@ void Store::write_ingest(const usage::LedgerChanges& changes,
                          const std::vector<const usage::IngestResult*>& results) {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
-  exec("BEGIN IMMEDIATE");
-  try {
+  transaction([&] {
     write_ledger_changes(db, changes);
     Stmt series(db,
                 "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
@@ -285,28 +291,19 @@ void Store::write_ingest(const usage::LedgerChanges& changes,
         learned.bind(1, account).bind(2, email).run();
       }
     }
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
 }
 
 void Store::write_changes(const usage::LedgerChanges& changes,
                           const std::vector<std::pair<std::string, std::string>>& state) {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
-  exec("BEGIN IMMEDIATE");
-  try {
+  transaction([&] {
     write_ledger_changes(db, changes);
     Stmt s(db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
     for (const auto& [k, v] : state)
       s.bind(1, k).bind(2, v).run();
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
 }
 
 void Store::prune(int64_t seen_before, int64_t series_before) {

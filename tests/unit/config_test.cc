@@ -134,3 +134,17 @@ month = 30.5
   CHECK_THROWS_WITH_AS(config::parse("[budgets.org]\nweek = 1\n", "t"),
                        doctest::Contains("budgets.org.week: unknown key"), config::ConfigError);
 }
+
+TEST_CASE("plain http is allowed only to loopback Admin API servers") {
+  for (const char* ok : {"http://127.0.0.1:8080", "http://localhost", "http://[::1]:9/prefix",
+                         "https://api.anthropic.com"}) {
+    CAPTURE(ok);
+    CHECK_NOTHROW(config::parse(std::string("[admin_api]\nbase_url = \"") + ok + "\"\n", "t"));
+  }
+  for (const char* bad : {"http://api.anthropic.com", "http://10.0.0.1:80", "http://[fe80::1]:80",
+                          "http://localhost.example.com"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(config::parse(std::string("[admin_api]\nbase_url = \"") + bad + "\"\n", "t"),
+                    config::ConfigError);
+  }
+}

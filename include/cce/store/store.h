@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -66,6 +67,8 @@ class Store {
  private:
   explicit Store(sqlite3* db);
   void exec(const char* sql);
+  // Runs body in BEGIN IMMEDIATE … COMMIT; rolls back and rethrows if it throws.
+  void transaction(const std::function<void()>& body);
   void migrate();
 
   struct Impl;
