@@ -5,12 +5,10 @@
 namespace cce::server {
 
 ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads,
-                                   std::shared_ptr<PoolStats> stats,
                                    std::chrono::milliseconds idle_exit)
     : min_threads_(min_threads),
       max_threads_(max_threads < 1 ? 1 : max_threads),
-      idle_exit_(idle_exit),
-      stats_(std::move(stats)) {
+      idle_exit_(idle_exit) {
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < min_threads_ && i < max_threads_; ++i)
     spawn();
@@ -22,7 +20,6 @@ ElasticTaskQueue::~ElasticTaskQueue() {
 
 void ElasticTaskQueue::spawn() {
   ++threads_;
-  stats_->threads.store(threads_);
   // Detached: a worker that retires on idleness cleans up after itself; shutdown() waits for
   // the count to reach zero instead of joining.
   std::thread([this] { worker(); }).detach();
@@ -47,16 +44,13 @@ void ElasticTaskQueue::worker() {
       auto fn = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
-      stats_->busy.fetch_add(1);
       fn();
-      stats_->busy.fetch_sub(1);
       lock.lock();
       continue;
     }
     if (shutdown_ || (!got && threads_ > min_threads_)) break;
   }
   --threads_;
-  stats_->threads.store(threads_);
   done_cv_.notify_all();
 }
 

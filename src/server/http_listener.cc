@@ -11,8 +11,8 @@ namespace cce::server {
 HttpListener::HttpListener(const config::Config::Http& policy) {
   const size_t min_threads = policy.min_threads;
   const size_t max_threads = policy.max_connections;
-  server_.new_task_queue = [stats = stats_, min_threads, max_threads] {
-    return new ElasticTaskQueue(min_threads, max_threads, stats);
+  server_.new_task_queue = [min_threads, max_threads] {
+    return new ElasticTaskQueue(min_threads, max_threads);
   };
   auto secs = [](std::chrono::milliseconds d) {
     return std::pair<time_t, time_t>{static_cast<time_t>(d.count() / 1000),

@@ -2,21 +2,13 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <mutex>
 
 namespace cce::server {
-
-// Counters the pool keeps up to date; owned outside the pool so they outlive it.
-struct PoolStats {
-  std::atomic<size_t> threads{0};
-  std::atomic<size_t> busy{0};
-};
 
 // httplib serves a connection on one pool thread for the connection's whole keep-alive life,
 // so with a fixed pool a few idle exporters (Claude Code keeps connections open) starve every
@@ -25,7 +17,7 @@ struct PoolStats {
 // Thread-safe.
 class ElasticTaskQueue final : public httplib::TaskQueue {
  public:
-  ElasticTaskQueue(size_t min_threads, size_t max_threads, std::shared_ptr<PoolStats> stats,
+  ElasticTaskQueue(size_t min_threads, size_t max_threads,
                    std::chrono::milliseconds idle_exit = std::chrono::seconds(30));
   ~ElasticTaskQueue() override;
 
@@ -46,7 +38,6 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
   size_t idle_ = 0;
   bool shutdown_ = false;
   size_t threads_ = 0;  // guarded by mu_
-  std::shared_ptr<PoolStats> stats_;
 };
 
 }  // namespace cce::server

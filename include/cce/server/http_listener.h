@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,14 +27,10 @@ class HttpListener {
   // Stops accepting, lets in-flight requests finish, joins.
   void stop();
 
-  size_t threads() const { return stats_->threads.load(); }
-  size_t busy() const { return stats_->busy.load(); }
-
  private:
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
-  std::shared_ptr<PoolStats> stats_ = std::make_shared<PoolStats>();
 };
 
 }  // namespace cce::server
