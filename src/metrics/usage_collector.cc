@@ -1,5 +1,6 @@
 #include "cce/metrics/usage_collector.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <optional>
@@ -199,6 +200,8 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   Builder b(options_.actor_label == usage::ActorLabelMode::kDomain);
   const util::Date today = util::Date::from_time(clock_.now());
   const util::Date first = today - (options_.daily_window_days - 1);
+  const std::string month = today.str().substr(0, 7);  // "YYYY-MM"
+  const util::Date month_start = *util::Date::parse(month + "-01");
   const usage::LedgerOptions& lopts = ledger_.options();
 
   // Declare every family up front so they appear (empty) before the first data arrives.
@@ -213,6 +216,10 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   b.declare("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge);
   b.declare("claude_code_api_request_duration_seconds",
             "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
+  const char* kMonthHelp =
+      "Estimated cost in USD in the current UTC month so far: the merged daily cost (Admin API "
+      "where it has the day, else OTel) summed over the month's days.";
+  b.declare("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge);
   const char* kBudgetHelp = "Configured cost budgets in USD (scope: org, team, user).";
   b.declare("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge);
   for (const auto& budget : options_.budgets) {
@@ -243,16 +250,31 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
                     label("team", team[actor])};
     };
 
-    // Daily gauges and the reconciliation gap, for the window.
-    for (auto it = view.days.lower_bound(first); it != view.days.end() && it->first <= today;
-         ++it) {
+    // Daily gauges and the reconciliation gap for the window; the month's cost for every day of
+    // the current month (the window may be shorter, and counters cannot give a month-to-date).
+    for (auto it = view.days.lower_bound(std::min(first, month_start));
+         it != view.days.end() && it->first <= today; ++it) {
       const std::string date = it->first.str();
+      const bool in_window = it->first >= first;
+      const bool in_month = it->first >= month_start;
       for (const auto& [actor, unit] : it->second) {
         if (unit.api.empty() && unit.otel.empty()) continue;
         const usage::Source w =
             usage::winner(!unit.api.empty(), !unit.otel.empty(), it->first, today, lopts.merge);
         const usage::QCells merged =
             usage::merged_cells(w == usage::Source::kApi ? unit.api : unit.otel, lopts);
+        if (in_month) {
+          for (const auto& [k, v] : merged) {
+            if (k.quantity != Quantity::kCostUsd) continue;
+            Labels l{label("month", month)};
+            auto a = who(actor);
+            l.insert(l.end(), a.begin(), a.end());
+            add_quantity_labels(l, k);
+            b.add("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge, std::move(l), v,
+                  Builder::Combine::kSum);
+          }
+        }
+        if (!in_window) continue;
         for (const auto& [k, v] : merged) {
           auto s = spec(k.quantity);
           Labels l{label("date", date)};

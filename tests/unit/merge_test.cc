@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cce/admin/usage_report.h"
+#include "cce/metrics/usage_collector.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
 #include "cce/usage/pricing.h"
@@ -282,4 +283,43 @@ TEST_CASE("the cardinality guard folds new actors into __other__") {
   CHECK(ledger.actor_count() == 4);  // three users and "__other__"
   CHECK(merged(ledger, {ActorType::kUser, "__other__"}, kYesterday, kToday).values["sessions "] ==
         7);
+}
+
+TEST_CASE("the month's cost sums the merged daily cost over the current month only") {
+  usage::Ledger ledger;
+  const auto cost = [](double usd) {
+    return std::vector{ob(kDev, kToday, Quantity::kCostUsd, "claude-opus-5", usd)};
+  };
+  const auto on = [](util::Date d, std::vector<usage::Observation> rows) {
+    for (auto& r : rows)
+      r.date = d;
+    return rows;
+  };
+  const util::Date kOctober31 = *util::Date::parse("2026-10-31");
+  const util::Date kNovember1 = *util::Date::parse("2026-11-01");
+  api(ledger, kOctober31, on(kOctober31, cost(100)));  // last month: not counted
+  api(ledger, kNovember1, on(kNovember1, cost(10)));   // outside the 3-day window
+  otel(ledger, kDev, kYesterday, Quantity::kCostUsd, 2, kToday, "claude-opus-5");
+  otel(ledger, kDev, kToday, Quantity::kCostUsd, 5, kToday, "claude-opus-5");
+  api(ledger, kToday, on(kToday, cost(3)));  // the API wins today: 3, not 5
+
+  util::ManualClock clock(util::TimePoint(std::chrono::seconds(kToday.unix_seconds() + 3600)));
+  metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
+  double month = -1;
+  int series = 0;
+  for (const auto& f : collector.Collect()) {
+    if (f.name != "claude_code_month_cost_usd") continue;
+    for (const auto& m : f.metric) {
+      ++series;
+      std::map<std::string, std::string> l;
+      for (const auto& x : m.label)
+        l[x.name] = x.value;
+      CHECK(l["month"] == "2026-11");
+      CHECK(l["actor"] == "dev@example.com");
+      CHECK(l["model"] == "claude-opus-5");
+      month = m.gauge.value;
+    }
+  }
+  CHECK(series == 1);
+  CHECK(month == doctest::Approx(10 + 2 + 3));
 }
