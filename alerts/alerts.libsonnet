@@ -146,7 +146,7 @@ local lib = import 'lib.libsonnet';
             ||| % { factor: lib.num(c.cacheRead.factor), min: lib.num(c.cacheRead.minTokensPerHour) },
             c.cacheRead['for'],
             'Prompt caching has stopped paying off for a team; the same work now costs more.',
-            'Cache reads are {{ $value | humanizePercentage }} of the input-side tokens of team "{{ $labels.team }}" in the last hour, under %s of its 7-day share of %s.'
+            'Cache reads are {{ $value | humanizePercentage }} of the input-side tokens of team {{ $labels.team }} in the last hour, under %s of its 7-day share of %s.'
             % [pct(c.cacheRead.factor), lookupBy('team:claude_code_cache_read_share:ratio7d', 'team', 'humanizePercentage')],
           ),
           alert(
@@ -160,7 +160,7 @@ local lib = import 'lib.libsonnet';
             ||| % { factor: lib.num(c.costPerCommit.factor), commits: lib.num(c.costPerCommit.minCommitsPerDay), cost: lib.num(c.costPerCommit.minCostPerDay) },
             c.costPerCommit['for'],
             'Each commit made with Claude Code costs a team much more than usual.',
-            'Team "{{ $labels.team }}" spent an estimated {{ $value | printf "$%%.2f" }} per commit over the last day, over %sx its 7-day figure of %s.'
+            'Team {{ $labels.team }} spent an estimated {{ $value | printf "$%%.2f" }} per commit over the last day, over %sx its 7-day figure of %s.'
             % [lib.num(c.costPerCommit.factor), lookupBy('team:claude_code_cost_per_commit:ratio7d', 'team')],
           ),
         ],
@@ -178,7 +178,7 @@ local lib = import 'lib.libsonnet';
             ||| % { factor: lib.num(c.acceptance.dropFactor), min: lib.num(c.acceptance.minDecisionsPerDay) },
             c.acceptance.dropFor,
             'Developers are rejecting far more of Claude Code\'s edits than usual.',
-            'Team "{{ $labels.team }}" accepted {{ $value | humanizePercentage }} of Claude Code\'s {{ $labels.tool }} edits over the last day, under %s of its 7-day rate of %s.'
+            'Team {{ $labels.team }} accepted {{ $value | humanizePercentage }} of Claude Code\'s edits with the {{ $labels.tool }} tool over the last day, under %s of its 7-day rate of %s.'
             % [pct(c.acceptance.dropFactor), '{{ with printf "team_tool:claude_code_edit_acceptance:ratio7d{team=%q, tool=%q}" $labels.team $labels.tool | query }}{{ . | first | value | humanizePercentage }}{{ end }}'],
           ),
           alert(
@@ -191,7 +191,7 @@ local lib = import 'lib.libsonnet';
             ||| % { low: lib.num(c.acceptance.lowRatio), min: lib.num(c.acceptance.minDecisionsPerWeek) },
             c.acceptance.lowFor,
             'A team rejects most of Claude Code\'s edits.',
-            'Team "{{ $labels.team }}" accepted only {{ $value | humanizePercentage }} of Claude Code\'s edits over the last 7 days (threshold %s).'
+            'Team {{ $labels.team }} accepted only {{ $value | humanizePercentage }} of Claude Code\'s edits over the last 7 days (threshold %s).'
             % pct(c.acceptance.lowRatio),
           ),
         ],
