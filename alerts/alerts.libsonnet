@@ -230,7 +230,7 @@ local lib = import 'lib.libsonnet';
             % [sel, h.adminApiAuthWindow],
             '0s',
             'The Admin API refuses the agent\'s key; no usage history is being fetched.',
-            'The Admin API answered {{ $labels.code }} to {{ $labels.instance }} {{ $value | printf "%%.0f" }} times in the last %s: the key is wrong, revoked, or not an Admin key with access to Claude Code analytics.'
+            'The Admin API answered {{ $labels.code }} to {{ $labels.instance }} in the last %s (requests: {{ $value | printf "%%.0f" }}): the key is wrong, revoked, or not an Admin key with access to Claude Code analytics.'
             % h.adminApiAuthWindow,
           ),
           alert(
@@ -343,7 +343,7 @@ local lib = import 'lib.libsonnet';
             'sum by (job, instance) (increase(claude_code_exporter_store_errors_total{%s}[%s])) > 0' % [sel, h.storeErrorWindow],
             '0s',
             'The agent cannot write to its store; telemetry is being refused.',
-            '{{ $labels.instance }} failed {{ $value | printf "%%.0f" }} store writes in the last %s and answered those OTLP requests with 503.'
+            '{{ $labels.instance }} could not write to its store in the last %s (failed writes: {{ $value | printf "%%.0f" }}) and answered those OTLP requests with 503.'
             % h.storeErrorWindow,
           ),
           alert(
@@ -353,7 +353,7 @@ local lib = import 'lib.libsonnet';
             agentCounterResets,
             '0s',
             'A merged Claude Code counter went down, which the agent must never do.',
-            '{{ $labels.family }} of {{ $labels.actor }} reset {{ $value | printf "%%.0f" }} times in the last %s; rate() and increase() over it are wrong.'
+            '{{ $labels.family }} of {{ $labels.actor }} went down in the last %s (resets: {{ $value | printf "%%.0f" }}); rate() and increase() over it are wrong.'
             % h.counterResetWindow,
           ),
         ],
