@@ -11,7 +11,7 @@ build_pkgs=(
   libsqlite3-dev zlib1g-dev libssl-dev
 )
 test_pkgs=(
-  prometheus prometheus-alertmanager clang-format python3 curl sqlite3
+  prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3
 )
 
 pkgs=("${build_pkgs[@]}")
