@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Renders the generated files users load from their one source:
-#   alerts/*.libsonnet -> alerts/generated/{recording-rules,alerts}.yaml (Prometheus rule files)
+#   alerts/*.libsonnet  -> alerts/generated/{recording-rules,alerts}.yaml (Prometheus rule files)
+#   grafana/*.libsonnet -> grafana/dashboards/*.json (Grafana dashboards)
 # Usage: scripts/generate.sh [--check] [--out DIR] [--set JSON]
 #   --check     render to a temporary folder and fail if the checked-in files differ (stale)
-#   --out DIR   write the rule files to DIR instead of alerts/generated
-#   --set JSON  merged into the mixin's _config, e.g. '{"budget": {"warningRatio": 0.9}}'
+#   --out DIR   write only the rule files, to DIR
+#   --set JSON  merged into the mixin's _config for the rule files,
+#               e.g. '{"budget": {"warningRatio": 0.9}}'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=0
-out=alerts/generated
+out=""
 overrides='{}'
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,21 +24,33 @@ while [ $# -gt 0 ]; do
 done
 command -v jsonnet >/dev/null || { echo "generate.sh: jsonnet is missing (scripts/install-deps.sh)" >&2; exit 1; }
 
-render() {  # render DIR
+rules() {  # rules DIR
   mkdir -p "$1"
   jsonnet -S -m "$1" --tla-code "overrides=$overrides" alerts/render.jsonnet >/dev/null
+}
+dashboards() {  # dashboards DIR
+  mkdir -p "$1"
+  jsonnet -m "$1" grafana/render.jsonnet >/dev/null
 }
 
 if [ "$check" = 1 ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  render "$tmp"
-  if ! diff -ru alerts/generated "$tmp"; then
-    echo "generate.sh: alerts/generated is stale; run scripts/generate.sh and commit the result" >&2
+  rules "$tmp/rules"
+  dashboards "$tmp/dashboards"
+  stale=0
+  diff -ru alerts/generated "$tmp/rules" || stale=1
+  diff -ru grafana/dashboards "$tmp/dashboards" || stale=1
+  if [ "$stale" = 1 ]; then
+    echo "generate.sh: generated files are stale; run scripts/generate.sh and commit the result" >&2
     exit 1
   fi
-  echo "generate.sh: alerts/generated is up to date"
+  echo "generate.sh: alerts/generated and grafana/dashboards are up to date"
+elif [ -n "$out" ]; then
+  rules "$out"
+  echo "generate.sh: wrote the rule files to $out"
 else
-  render "$out"
-  echo "generate.sh: wrote $(ls "$out" | tr '\n' ' ')to $out"
+  rules alerts/generated
+  dashboards grafana/dashboards
+  echo "generate.sh: wrote alerts/generated and grafana/dashboards"
 fi

@@ -232,6 +232,10 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   const char* kUnpricedHelp =
       "Tokens of models the price table does not know, so their cost cannot be estimated.";
   b.declare("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp, MetricType::Counter);
+  const char* kPriceHelp =
+      "Price in USD per token used for cost estimates, per model in use and token type "
+      "(cache_creation at pricing.cache_write_ttl).";
+  b.declare("claude_code_model_price_usd_per_token", kPriceHelp, MetricType::Gauge);
   b.add("claude_code_exporter_today_info",
         "The current UTC date (always 1); join on date to select today.", MetricType::Gauge,
         {label("date", today.str())}, 1);
@@ -304,6 +308,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       uint64_t count = 0;
     };
     std::map<std::string, Hist> hists;
+    std::map<std::string, usage::ModelPrice> priced;
     for (const auto& [ck, value] : view.totals) {
       const auto& key = ck.key;
       switch (key.quantity) {
@@ -330,10 +335,25 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       b.add(s->total, s->help_total, MetricType::Counter, std::move(l), value);
       if (key.quantity == Quantity::kTokens) {
         const auto model = std::string(usage::split_labels(key.labels)[0]);
-        if (!lopts.prices.find(model)) {
+        if (auto price = lopts.prices.find(model)) {
+          priced.try_emplace(model, *price);
+        } else {
           b.add("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp,
                 MetricType::Counter, {label("model", model)}, value, Builder::Combine::kSum);
         }
+      }
+    }
+    // The prices behind the estimates, per model label in use, so queries can price tokens
+    // (e.g. what cache reads saved against uncached input).
+    for (const auto& [model, p] : priced) {
+      const double write =
+          lopts.cache_ttl == usage::CacheTtl::k1h ? p.cache_write_1h : p.cache_write_5m;
+      for (auto [type, per_million] : {std::pair{"input", p.input},
+                                       {"output", p.output},
+                                       {"cache_read", p.cache_read},
+                                       {"cache_creation", write}}) {
+        b.add("claude_code_model_price_usd_per_token", kPriceHelp, MetricType::Gauge,
+              {label("model", model), label("token_type", type)}, per_million / 1e6);
       }
     }
     auto& histogram = b.raw("claude_code_api_request_duration_seconds", "", MetricType::Histogram);

@@ -139,6 +139,37 @@ def replay(agent, run_dir, entries=None):
             raise AssertionError("request %d of %s answered %d: %r" % (e["n"], run_dir, status, body[:300]))
 
 
+def shift_run(run_dir, out_dir):
+    """Copies a recorded JSON run with every timestamp moved so that it ends a minute ago, for
+    tests whose rules compare with the wall clock. Returns the run's entries."""
+    keys = ("timeUnixNano", "startTimeUnixNano", "observedTimeUnixNano")
+
+    def walk(node, fn):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in keys and v not in (None, "", "0", 0):
+                    node[k] = fn(int(v))
+                else:
+                    walk(v, fn)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, fn)
+
+    entries = run_entries(run_dir)
+    bodies, newest = {}, [0]
+    for e in entries:
+        with open(os.path.join(run_dir, e["file"])) as f:
+            bodies[e["file"]] = json.load(f)
+        walk(bodies[e["file"]], lambda t: newest.__setitem__(0, max(newest[0], t)) or t)
+    offset = time.time_ns() - 60 * 10**9 - newest[0]
+    os.makedirs(out_dir, exist_ok=True)
+    for name, body in bodies.items():
+        walk(body, lambda t: str(t + offset))
+        with open(os.path.join(out_dir, name), "w") as f:
+            json.dump(body, f)
+    return entries
+
+
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 

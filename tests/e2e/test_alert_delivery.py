@@ -38,7 +38,6 @@ repo = os.path.abspath(os.path.join(a.testdata, "..", ".."))
 run_dir = os.path.join(a.testdata, "claude-code", "runs", "json-delta")
 KEY = "sk-ant-admin01-alert-delivery-test"
 DEADLINE = 90  # seconds from Prometheus' start to a delivered alert (about 12 s on loopback)
-TIME_KEYS = ("timeUnixNano", "startTimeUnixNano", "observedTimeUnixNano")
 # Windows shortened for this test; everything else is the shipped pack.
 OVERRIDES = {"budget": {"for": "0s"},
              "health": {"actorSilence": "15s", "actorLookback": "1h", "actorSilenceFor": "0s"}}
@@ -54,41 +53,6 @@ now = datetime.datetime.now(datetime.timezone.utc)
 if now.hour == 23 and now.minute >= 55:
     time.sleep((60 - now.minute) * 60 - now.second + 5)
 today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-
-
-def shifted_run(out_dir):
-    """The recorded JSON run with every timestamp moved so that it ends a minute ago."""
-    entries = harness.run_entries(run_dir)
-    bodies = {}
-    newest = 0
-
-    def walk(node, fn):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in TIME_KEYS and v not in (None, "", "0", 0):
-                    node[k] = fn(int(v))
-                else:
-                    walk(v, fn)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, fn)
-
-    for e in entries:
-        with open(os.path.join(run_dir, e["file"])) as f:
-            bodies[e["file"]] = json.load(f)
-
-        def see(t):
-            nonlocal newest
-            newest = max(newest, t)
-            return t
-        walk(bodies[e["file"]], see)
-    offset = time.time_ns() - 60 * 10**9 - newest
-    os.makedirs(out_dir, exist_ok=True)
-    for name, body in bodies.items():
-        walk(body, lambda t: str(t + offset))
-        with open(os.path.join(out_dir, name), "w") as f:
-            json.dump(body, f)
-    return entries
 
 
 def api_record(email, cents):
@@ -171,7 +135,7 @@ def scenario(name, budgets_toml, work):
         harness.wait_for(lambda: harness.metric_value(
             agent, "claude_code_daily_cost_usd", date=today, actor="ana@example.com") is not None,
             60, "the Admin API day in the agent")
-        entries = shifted_run(os.path.join(tmp, "run"))
+        entries = harness.shift_run(run_dir, os.path.join(tmp, "run"))
         harness.replay(agent, os.path.join(tmp, "run"), entries)
         samples = agent.scrape()
         spend = {}

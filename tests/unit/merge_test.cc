@@ -323,3 +323,23 @@ TEST_CASE("the month's cost sums the merged daily cost over the current month on
   CHECK(series == 1);
   CHECK(month == doctest::Approx(10 + 2 + 3));
 }
+
+TEST_CASE("prices are exposed per token for the models in use, and only for priced ones") {
+  usage::Ledger ledger;
+  api(ledger, kToday,
+      {ob(kDev, kToday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "input"}), 10),
+       ob(kDev, kToday, Quantity::kTokens, usage::join_labels({"claude-unknown-9", "input"}), 10)});
+  util::ManualClock clock(util::TimePoint(std::chrono::seconds(kToday.unix_seconds() + 3600)));
+  metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
+  std::map<std::string, double> price;  // "model token_type" -> USD per token
+  for (const auto& f : collector.Collect()) {
+    if (f.name != "claude_code_model_price_usd_per_token") continue;
+    for (const auto& m : f.metric)
+      price[m.label[0].value + " " + m.label[1].value] = m.gauge.value;
+  }
+  CHECK(price.size() == 4);
+  CHECK(price["claude-opus-5 input"] == doctest::Approx(5e-6));
+  CHECK(price["claude-opus-5 output"] == doctest::Approx(25e-6));
+  CHECK(price["claude-opus-5 cache_read"] == doctest::Approx(0.5e-6));
+  CHECK(price["claude-opus-5 cache_creation"] == doctest::Approx(6.25e-6));  // 5-minute writes
+}
