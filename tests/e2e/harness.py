@@ -24,6 +24,27 @@ def args():
     return ap.parse_args()
 
 
+def require_yaml():
+    """PyYAML, re-running the test under Debian's python3 (python3-yaml) where this interpreter
+    (pyenv, a venv) lacks it."""
+    try:
+        import yaml
+        return yaml
+    except ImportError:
+        if sys.executable != "/usr/bin/python3":
+            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+        raise
+
+
+def expand_alternation(regex):
+    """'a_(b|c)_d' -> ['a_b_d', 'a_c_d']: the metric names a __name__=~ selector of the rules means."""
+    m = re.search(r"\(([^()]*)\)", regex)
+    if not m:
+        return [regex]
+    return [x for alt in m.group(1).split("|")
+            for x in expand_alternation(regex[:m.start()] + alt + regex[m.end():])]
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import re
@@ -22,15 +21,10 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-try:
-    import yaml
-except ImportError:  # pyenv or venv interpreters may lack it; Debian's python3-yaml has it
-    if sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
-
 import harness
 from harness import Agent, Checker, FakeAdminApi
+
+yaml = harness.require_yaml()
 
 a = harness.args()
 c = Checker("e2e alert delivery")

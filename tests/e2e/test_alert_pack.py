@@ -5,17 +5,11 @@ import glob
 import os
 import re
 import subprocess
-import sys
-
-try:
-    import yaml
-except ImportError:  # pyenv or venv interpreters may lack it; Debian's python3-yaml has it
-    if sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
 
 import harness
 from harness import Agent, Checker
+
+yaml = harness.require_yaml()
 
 a = harness.args()
 c = Checker("e2e alert pack")
@@ -116,12 +110,6 @@ for n in names:
 c.check(not (fires | quiet) - set(names), "tests name only alerts that exist: %s" % sorted((fires | quiet) - set(names)))
 
 
-def expand(regex):
-    """'a_(b|c)_d' -> ['a_b_d', 'a_c_d'] (one level of alternation, as the rules use)."""
-    m = re.search(r"\(([^()]*)\)", regex)
-    if not m:
-        return [regex]
-    return [x for alt in m.group(1).split("|") for x in expand(regex[:m.start()] + alt + regex[m.end():])]
 
 
 # Every metric the rules read exists on the agent's /metrics (or is a recording rule, or `up`).
@@ -129,7 +117,7 @@ read = set()
 for r in rules:
     expr = r["expr"]
     for regex in re.findall(r'__name__=~"([^"]+)"', expr):
-        read.update(expand(regex))
+        read.update(harness.expand_alternation(regex))
     expr = re.sub(r'"[^"]*"', '""', expr)  # label values are not metric names
     read.update(re.findall(r"(?<![:\w])claude_code_\w+(?![:\w])", expr))
 for r in alerts:

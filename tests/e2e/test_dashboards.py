@@ -11,20 +11,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 
-try:
-    import yaml
-except ImportError:  # pyenv or venv interpreters may lack it; Debian's python3-yaml has it
-    if sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
-
 import harness
 from harness import Agent, Checker, FakeAdminApi
+
+yaml = harness.require_yaml()
 
 a = harness.args()
 c = Checker("e2e dashboards")
@@ -96,17 +90,12 @@ targets = [(name, p["title"], tg["expr"]) for name, d in dashboards.items() for 
 c.check(len(targets) >= 50, "queries across the dashboards: %d" % len(targets))
 
 
-def expand(regex):
-    m = re.search(r"\(([^()]*)\)", regex)
-    if not m:
-        return [regex]
-    return [x for alt in m.group(1).split("|") for x in expand(regex[:m.start()] + alt + regex[m.end():])]
 
 
 def metric_names(expr):
     names = set()
     for regex in re.findall(r'__name__=~"([^"]+)"', expr):
-        names.update(expand(regex))
+        names.update(harness.expand_alternation(regex))
     bare = re.sub(r'"[^"]*"', '""', expr)
     names.update(re.findall(r"(?<![\w:])((?:claude_code|[a-z_]+:claude_code)[\w:]*)", bare))
     return names
