@@ -12,7 +12,10 @@ build_pkgs=(
 )
 test_pkgs=(
   prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3
+  docker-compose
 )
+# kubectl renders the Kubernetes base in the tests; Debian's kubernetes-client unless one is present.
+command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")

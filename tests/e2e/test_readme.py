@@ -19,7 +19,8 @@ repo = os.path.abspath(os.path.join(a.testdata, "..", ".."))
 with open(os.path.join(repo, "README.md")) as f:
     head = f.read().split("---", 1)[0]
 commands = re.findall(r"^    (\S.*)$", head, re.M)
-c.check(commands == ["scripts/run.sh", "scripts/test.sh"], "README opens with the two commands: %r" % commands)
+c.check(commands[:2] == ["scripts/run.sh", "scripts/test.sh"], "README opens with the two commands: %r" % commands)
+c.check(commands[2:] == ["scripts/stack.sh"], "then the local stack: %r" % commands[2:])
 with open(os.path.join(repo, ".ci", "run")) as f:
     c.check("scripts/test.sh" in f.read(), ".ci/run calls the README's test command")
 
