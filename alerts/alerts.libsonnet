@@ -72,7 +72,6 @@ local lib = import 'lib.libsonnet';
       ],
     ),
 
-    local backfilling = 'max(claude_code_exporter_admin_api_backfill_dates_remaining{%s}) > 0' % sel,
     local spike(l, floor) = alert(
       'ClaudeCode%sSpendSpike' % l.Name,
       'warning',
@@ -80,18 +79,16 @@ local lib = import 'lib.libsonnet';
       |||
         (%(level)s:claude_code_cost_usd:rate1h * 3600 > %(floor)s)
           and on(%(by)s) (%(level)s:claude_code_cost_usd:rate1h > %(factor)s * %(level)s:claude_code_cost_usd:rate1h_avg%(bw)s)
-          unless on() (%(backfilling)s)
       ||| % {
         level: l.level,
         by: if l.level == 'actor' then 'actor, actor_type, team' else l.level,
         floor: lib.num(floor),
         factor: lib.num(c.spike.factor),
         bw: bw,
-        backfilling: backfilling,
       },
       c.spike['for'],
       '%s is spending on Claude Code much faster than usual.' % l.one,
-      '%s is spending an estimated {{ $value | printf "$%%.2f" }} per hour on Claude Code, over %sx %s %s average of %s per hour.'
+      '%s is spending an estimated {{ $value | printf "$%%.2f" }} per hour on Claude Code, over %sx %s %s average of %s per active hour.'
       % [
         l.who,
         lib.num(c.spike.factor),
@@ -206,7 +203,7 @@ local lib = import 'lib.libsonnet';
             'up{%s} == 0 or absent(up{%s})' % [sel, sel],
             h.exporterDownFor,
             'Prometheus cannot scrape claude-code-exporter; usage, budgets and these alerts have no data.',
-            'claude-code-exporter {{ $labels.instance }} has not been scraped successfully for %s.' % h.exporterDownFor,
+            'claude-code-exporter{{ with $labels.instance }} {{ . }}{{ end }} has not been scraped successfully for %s.' % h.exporterDownFor,
           ),
           alert(
             'ClaudeCodeAdminApiFailing',
@@ -226,11 +223,11 @@ local lib = import 'lib.libsonnet';
             'ClaudeCodeAdminApiUnauthorized',
             'warning',
             'health',
-            'sum by (job, instance, code) (increase(claude_code_exporter_admin_api_requests_total{%s, code=~"401|403"}[%s])) > 0'
+            'sum by (job, instance) (increase(claude_code_exporter_admin_api_failures_total{%s, reason="auth"}[%s])) > 0'
             % [sel, h.adminApiAuthWindow],
             '0s',
             'The Admin API refuses the agent\'s key; no usage history is being fetched.',
-            'The Admin API answered {{ $labels.code }} to {{ $labels.instance }} in the last %s (requests: {{ $value | printf "%%.0f" }}): the key is wrong, revoked, or not an Admin key with access to Claude Code analytics.'
+            'The Admin API answered 401 or 403 to {{ $labels.instance }} in the last %s (requests: {{ $value | printf "%%.0f" }}): the key is wrong, revoked, or not an Admin key with access to Claude Code analytics.'
             % h.adminApiAuthWindow,
           ),
           alert(
@@ -251,12 +248,17 @@ local lib = import 'lib.libsonnet';
             'warning',
             'health',
             |||
-              (time() - max by (job, instance) (claude_code_exporter_otlp_last_received_timestamp_seconds{%(sel)s, signal!="traces"}) > %(silence)d)
-                and max by (job, instance) (claude_code_exporter_otlp_last_received_timestamp_seconds{%(sel)s, signal!="traces"}) > 0
+              (
+                time() - max by (job, instance) (claude_code_exporter_otlp_last_received_timestamp_seconds{%(sel)s, signal!="traces"}) > %(silence)d
+                or
+                max by (job, instance) (claude_code_exporter_admin_api_newest_date_timestamp_seconds{%(sel)s})
+                  > max by (job, instance) (claude_code_exporter_otlp_last_received_timestamp_seconds{%(sel)s, signal!="traces"})
+              )
+              and max by (job, instance) (claude_code_exporter_otlp_last_received_timestamp_seconds{%(sel)s, signal!="traces"}) > 0
             ||| % { sel: sel, silence: lib.seconds(h.otlpSilence) },
             h.otlpSilenceFor,
             'No Claude Code telemetry has arrived for a long time.',
-            '{{ $labels.instance }} last accepted OTLP data {{ $value | humanizeDuration }} ago (threshold %s).' % h.otlpSilence,
+            '{{ $labels.instance }} last accepted OTLP data at {{ with printf "max(claude_code_exporter_otlp_last_received_timestamp_seconds{instance=%%q, signal!=\\"traces\\"})" $labels.instance | query }}{{ . | first | value | humanizeTimestamp }}{{ end }}, over %s ago or before a day the Admin API reports usage for.' % h.otlpSilence,
           ),
           alert(
             'ClaudeCodeActorTelemetrySilent',

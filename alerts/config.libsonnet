@@ -7,9 +7,10 @@
     selector: 'job="claude-code-exporter"',
     // runbook_url of every alert: %s is the alert name in lower case (a Markdown heading anchor).
     runbookURLPattern: 'https://github.com/claude-code-exporter/claude-code-exporter/blob/main/docs/runbook.md#%s',
-    // Baselines look back this far, sampling the hourly rate once per step (a subquery keeps a
-    // 7-day look-back cheap), and exist only after minHistory of samples.
-    baseline: { window: '7d', step: '1h', minHistory: '1d', interval: '5m' },
+    // Baselines are the mean of an hourly rate over the active hours (rate > 0) of the window,
+    // sampled once per step (a subquery keeps a 7-day look-back cheap): nights and weekends do
+    // not dilute them. They exist once there are minActiveHours of samples.
+    baseline: { window: '7d', step: '1h', minActiveHours: 8, interval: '5m' },
 
     budget: {
       warningRatio: 0.8,  // daily spend at 80 % of the daily budget: warning
@@ -55,11 +56,11 @@
       adminApiFailingWindow: '30m',  // ...over this window
       adminApiFailingFor: '30m',
       adminApiAuthWindow: '1h',  // at least one poll cycle (admin_api.poll_interval is 15m)
-      adminApiStaleAfter: '3d',  // newest day with data older than this (covers a weekend)
+      adminApiStaleAfter: '4d',  // start of the newest day with data older than this (a weekend and a Monday morning)
       adminApiStaleFor: '1h',
-      otlpSilence: '12h',  // no OTLP request accepted for this long, after some were
+      otlpSilence: '3d',  // no OTLP request accepted for this long, after some were (or the Admin API shows later use)
       otlpSilenceFor: '15m',
-      actorSilence: '3d',  // an actor seen in OTel within actorLookback has sent nothing for this long
+      actorSilence: '4d',  // an actor seen in OTel within actorLookback has sent nothing for this long
       actorLookback: '14d',
       actorSilenceFor: '1h',
       metricsMissingWindow: '1h',  // events (api_request) arrived, metrics (active time) did not

@@ -15,12 +15,15 @@ local lib = import 'lib.libsonnet';
     local budget(scope, level, period) =
       'max by (%s) (label_replace(claude_code_budget_usd{%s, scope="%s", period="%s"}, "%s", "$1", "name", "(.*)"))'
       % [level, sel, scope, period, level],
-    // A 7-day baseline of an hourly-rate recording: its mean over the window, sampled hourly, and
-    // only once there is minHistory of it (a new actor has no baseline, so no anomaly).
+    // A 7-day baseline of an hourly-rate recording: its mean over the active hours of the window,
+    // sampled hourly, once there are minActiveHours of them (a new actor has no baseline).
     local baseline(metric) =
-      local samples = '%s[%s:%s]' % [metric, b.window, b.step];
-      'avg_over_time(%s) and count_over_time(%s) >= %d'
-      % [samples, samples, lib.seconds(b.minHistory) / lib.seconds(b.step)],
+      local samples = '(%s > 0)[%s:%s]' % [metric, b.window, b.step];
+      'avg_over_time(%s) and count_over_time(%s) >= %s'
+      % [samples, samples, lib.num(b.minActiveHours)],
+    // The hour after an Admin API backfill: a year of history landing at once is not spend.
+    local afterBackfill =
+      'max(max_over_time(claude_code_exporter_admin_api_backfill_dates_remaining{%s}[1h])) > 0' % sel,
     local meanOver(metric, window) = 'avg_over_time(%s[%s:%s])' % [metric, window, b.step],
     local inputSide = 'token_type=~"input|cache_read|cache_creation"',
     local elapsedDays = '(day_of_month() - 1 + hour() / 24 + minute() / 1440)',
@@ -39,7 +42,7 @@ local lib = import 'lib.libsonnet';
           // Spend so far divided by the elapsed share of the month.
           {
             record: '%s:claude_code_cost_usd:month_forecast' % level,
-            expr: '%s:claude_code_cost_usd:month_to_date * on() group_left() (days_in_month() / %s)' % [level, elapsedDays],
+            expr: '%s:claude_code_cost_usd:month_to_date * on() group_left() (days_in_month() / clamp_min(%s, 1 / 1440))' % [level, elapsedDays],
           }
           for level in ['actor', 'team', 'org']
         ] + [
@@ -56,7 +59,10 @@ local lib = import 'lib.libsonnet';
       {
         name: 'claude-code-rates.rules',
         rules: [
-          { record: 'actor:claude_code_cost_usd:rate1h', expr: 'sum by (%s) (rate(claude_code_cost_usd_total{%s}[1h]))' % [actor, sel] },
+          {
+            record: 'actor:claude_code_cost_usd:rate1h',
+            expr: 'sum by (%s) (rate(claude_code_cost_usd_total{%s}[1h])) unless on() (%s)' % [actor, sel, afterBackfill],
+          },
           { record: 'team:claude_code_cost_usd:rate1h', expr: 'sum by (team) (actor:claude_code_cost_usd:rate1h)' },
           { record: 'org:claude_code_cost_usd:rate1h', expr: 'sum(actor:claude_code_cost_usd:rate1h)' },
           {

@@ -39,7 +39,7 @@ g.dashboard(
     [
       g.table('Actors by time since last OpenTelemetry data', "Each actor's time since its last OTLP data, longest first: a developer whose telemetry stopped rises to the top (ClaudeCodeActorTelemetrySilent).",
               's', [g.target('sort_desc(time() - max by (actor) (claude_code_exporter_actor_last_seen_timestamp_seconds{%s, source="otel"}))' % sel, table=true)],
-              'actor', w=8, overrides=[g.column('A', 'Silent for', 's')]),
+              'Silent for', desc=true, w=8, columns=[g.column('A', 'Silent for', 's')]),
       g.bars('Unpriced model tokens', 'Tokens in the time range of models the price table does not know; their cost is missing from estimates (add them under [pricing.models]).',
              'short', [g.target(over('claude_code_exporter_unpriced_model_tokens_total', labels='model'), '{{model}}', instant=true)], w=8),
       g.stat('Observations over the actor limit', 'Observations in the time range of actors beyond limits.max_actors, counted under actor="__other__".',
@@ -52,7 +52,7 @@ g.dashboard(
              'short', [g.target('sort_desc(max by (family) (claude_code_exporter_series{%s}))' % sel, '{{family}}', instant=true)], w=12, h=12),
       g.table('Alerts of the pack', 'Alerts of the claude-code-exporter pack now pending or firing (ALERTS), with their severity and team.',
               'short', [g.target('max by (alertname, alertstate, severity, category, team, actor) (ALERTS{alertname=~"ClaudeCode.*"})', table=true)],
-              'alertname', w=12, h=12, overrides=[g.column('A', 'Active', 'short')]),
+              'alertname', w=12, h=12, columns=[g.column('A', 'Active', 'short')]),
     ],
   ]),
 )

@@ -44,21 +44,27 @@ local config = (import '../alerts/config.libsonnet')._config;
     panel('bargauge', title, description, unit, targets, w, h, {
       options: { orientation: 'horizontal', displayMode: 'basic', reduceOptions: { calcs: ['lastNotNull'], values: false } },
     }),
-  // A table whose instant queries are joined on `by` (one row per actor, tool, ...).
-  table(title, description, unit, targets, by, w=24, h=10, overrides=[])::
+  // A table whose instant queries are joined into one row per label set (actor, alert, ...),
+  // sorted by the column named `sortBy`.
+  table(title, description, unit, targets, sortBy, desc=false, w=24, h=10, columns=[])::
     panel('table', title, description, unit, targets, w, h, {
-      fieldConfig+: { overrides: overrides },
+      // Grafana names a lone query's value field "Value", and "Value #<refId>" when there are more.
+      local field(refId) = if std.length(targets) == 1 then 'Value' else 'Value #' + refId,
+      fieldConfig+: { overrides: [
+        {
+          matcher: { id: 'byName', options: field(col.refId) },
+          properties: [{ id: 'displayName', value: col.name }, { id: 'unit', value: col.unit }],
+        }
+        for col in columns
+      ] },
       transformations: [
         { id: 'merge', options: {} },
         { id: 'organize', options: { excludeByName: { Time: true }, renameByName: {} } },
       ],
-      options: { showHeader: true, sortBy: [{ displayName: by, desc: false }] },
+      options: { showHeader: true, sortBy: [{ displayName: sortBy, desc: desc }] },
     }),
-  // A table column's unit and name, by the value field of query refId.
-  column(refId, name, unit):: {
-    matcher: { id: 'byName', options: 'Value #' + refId },
-    properties: [{ id: 'displayName', value: name }, { id: 'unit', value: unit }],
-  },
+  // A table column: the value of query refId, its name and unit.
+  column(refId, name, unit):: { refId: refId, name: name, unit: unit },
 
   // Rows of panels -> panels with ids and gridPos (each row starts below the tallest before it).
   grid(rows)::

@@ -52,11 +52,9 @@ g.dashboard(
              [g.target('count(%s > 0) or vector(0)' % today('claude_code_daily_cost_usd', 'actor'), instant=true)]),
     ],
     [
-      g.timeseries('Daily cost by source (UTC days)',
-                   'Estimated cost per UTC day, split by the source that won each (user, day): api = the Admin API had the day, otel = OpenTelemetry filled in. Each bar is the highest value the day reached.',
-                   'currencyUSD', [g.target(|||
-        sum by (source) (max_over_time((claude_code_daily_cost_usd{%(sel)s} * on(date) group_left() max by (date) (claude_code_exporter_today_info{%(sel)s}))[1d:1m]))
-      ||| % { sel: sel }, '{{source}}')], stack=true, bars=true, interval='1d'),
+      g.bars('Cost per UTC day by source',
+             'Estimated cost of each UTC day the agent shows (today and the days the Admin API may still revise, exposition.daily_window_days), split by the source that won each (user, day): api = the Admin API had the day, otel = OpenTelemetry filled in.',
+             'currencyUSD', [g.target('sum by (date, source) (claude_code_daily_cost_usd{%s})' % sel, '{{date}} {{source}}', instant=true)]),
       g.timeseries('Cost per hour by model', 'Estimated spend rate in USD per hour, by model, from the merged cost counter (never decreases). ' + estimate,
                    'currencyUSD', [g.target('sum by (model) (rate(claude_code_cost_usd_total{%s}[$__rate_interval])) * 3600' % sel, '{{model}}')], stack=true),
     ],

@@ -31,7 +31,7 @@ g.dashboard(
                 g.target('%s / %s' % [over('claude_code_cost_usd_total', whoModel, 'actor'), over('claude_code_commits_total', who, 'actor')], table=true),
                 g.target('max by (actor) (claude_code_exporter_actor_last_seen_timestamp_seconds{%s, actor=~"$actor", source="otel"}) * 1000' % sel, table=true),
                 g.target('max by (actor) (claude_code_exporter_actor_last_seen_timestamp_seconds{%s, actor=~"$actor", source="api"}) * 1000' % sel, table=true),
-              ], 'actor', overrides=[
+              ], 'Cost', desc=true, columns=[
                 g.column('A', 'Cost', 'currencyUSD'),
                 g.column('B', 'Sessions', 'short'),
                 g.column('C', 'Commits', 'short'),

@@ -95,8 +95,11 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
     for (const char* outcome : {"accepted", "duplicate", "rejected", "ignored"}) {
       otlp_points_->Add({{"signal", signal}, {"outcome", outcome}});
     }
+    // The refusals too: an alert's increase() misses the request that creates a series.
     for (const char* encoding : {"protobuf", "json"}) {
-      otlp_requests_->Add({{"signal", signal}, {"encoding", encoding}, {"code", "200"}});
+      for (const char* code : {"200", "400", "401", "413", "415", "503"}) {
+        otlp_requests_->Add({{"signal", signal}, {"encoding", encoding}, {"code", code}});
+      }
     }
     otlp_last_received_->Add({{"signal", signal}});
   }

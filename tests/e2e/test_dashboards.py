@@ -161,7 +161,7 @@ try:
     # Prometheus with the pack's rules (no minimum history, so baselines exist in a short run).
     rules_dir = os.path.join(tmp, "rules")
     subprocess.run([os.path.join(repo, "scripts", "generate.sh"), "--out", rules_dir, "--set",
-                    json.dumps({"baseline": {"minHistory": "0h"}, "budget": {"for": "0s"}})],
+                    json.dumps({"baseline": {"minActiveHours": 0}, "budget": {"for": "0s"}})],
                    check=True, capture_output=True)
     prom_port = harness.free_port()
     with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
