@@ -255,7 +255,9 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
     };
 
     // Daily gauges and the reconciliation gap for the window; the month's cost for every day of
-    // the current month (the window may be shorter, and counters cannot give a month-to-date).
+    // the current month (the window may be shorter, and counters cannot give a month-to-date),
+    // summed per (actor, model) before any labels are built.
+    std::map<std::pair<uint32_t, std::string>, double> month_cost;
     for (auto it = view.days.lower_bound(std::min(first, month_start));
          it != view.days.end() && it->first <= today; ++it) {
       const std::string date = it->first.str();
@@ -269,13 +271,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
             usage::merged_cells(w == usage::Source::kApi ? unit.api : unit.otel, lopts);
         if (in_month) {
           for (const auto& [k, v] : merged) {
-            if (k.quantity != Quantity::kCostUsd) continue;
-            Labels l{label("month", month)};
-            auto a = who(actor);
-            l.insert(l.end(), a.begin(), a.end());
-            add_quantity_labels(l, k);
-            b.add("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge, std::move(l), v,
-                  Builder::Combine::kSum);
+            if (k.quantity == Quantity::kCostUsd) month_cost[{actor, k.labels}] += v;
           }
         }
         if (!in_window) continue;
@@ -299,6 +295,14 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
                 {label("date", date), label("actor", actor_label[actor]), label("quantity", q)}, v);
         }
       }
+    }
+
+    for (const auto& [key, v] : month_cost) {
+      Labels l{label("month", month)};
+      auto a = who(key.first);
+      l.insert(l.end(), a.begin(), a.end());
+      add_quantity_labels(l, usage::QKey{Quantity::kCostUsd, key.second});
+      b.add("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge, std::move(l), v);
     }
 
     // Counters, and the duration histogram summed over actors.
