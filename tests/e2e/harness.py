@@ -45,10 +45,19 @@ def expand_alternation(regex):
             for x in expand_alternation(regex[:m.start()] + alt + regex[m.end():])]
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, never one this process was given before (the kernel may offer a
+    port again as soon as its probe socket closes, e.g. for an agent's two listeners)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 class Agent:
