@@ -51,6 +51,9 @@ image_ports = listen_ports(path("deploy", "docker", "config.toml"))
 exposed = {int(p) for line in re.findall(r"^EXPOSE (.+)$", docker, re.M) for p in line.split()}
 c.check(exposed == set(image_ports.values()) == {4318, 14318}, "EXPOSE matches the image config: %s %s" % (exposed, image_ports))
 c.check(re.search(r"^HEALTHCHECK .*\n?.*--healthcheck", docker, re.M) is not None, "HEALTHCHECK runs --healthcheck")
+with open(path(".dockerignore")) as f:
+    ignored = f.read().split()
+c.check(all(p in ignored for p in ("build*/", ".stack/", "*.db")), "the build context leaves out builds, stack state and stores")
 
 # ---- Docker Compose ------------------------------------------------------------------------------
 compose_file = path("deploy", "compose", "docker-compose.yml")
