@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 FIXTURE_NOW = "2026-11-22T12:00:00Z"
@@ -198,6 +199,55 @@ def shift_run(run_dir, out_dir):
         with open(os.path.join(out_dir, name), "w") as f:
             json.dump(body, f)
     return entries
+
+
+def admin_record(date, email, model, cents, commits=1):
+    """One Admin API usage-report record for a user and UTC day, with its cost in cents."""
+    return {"date": date + "T00:00:00Z", "actor": {"type": "user_actor", "email_address": email},
+            "organization_id": "org-1", "customer_type": "api", "terminal_type": "xterm",
+            "core_metrics": {"num_sessions": 2, "lines_of_code": {"added": 120, "removed": 30},
+                             "commits_by_claude_code": commits, "pull_requests_by_claude_code": 1},
+            "tool_actions": {"edit_tool": {"accepted": 8, "rejected": 2}, "write_tool": {"accepted": 3, "rejected": 1}},
+            "model_breakdown": [{"model": model,
+                                 "tokens": {"input": 20000, "output": 5000, "cache_read": 300000, "cache_creation": 10000},
+                                 "estimated_cost": {"amount": cents, "currency": "USD"}}]}
+
+
+class Prometheus:
+    """Debian's prometheus on a loopback port, scraping the agent every second as job
+    "claude-code-exporter", with optional rule files and an Alertmanager."""
+
+    def __init__(self, binary, workdir, agent, rule_files=(), alertmanager_port=None, flags=()):
+        self.port = free_port()
+        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                  "scrape_configs": [{"job_name": "claude-code-exporter",
+                                      "static_configs": [{"targets": ["127.0.0.1:%d" % agent.metrics_port]}]}]}
+        if rule_files:
+            config["rule_files"] = list(rule_files)
+        if alertmanager_port:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:%d" % alertmanager_port]}]}]}
+        path = os.path.join(workdir, "prometheus.yml")
+        with open(path, "w") as f:
+            json.dump(config, f)  # JSON is YAML
+        log = open(os.path.join(workdir, "prometheus.log"), "wb")
+        self.proc = subprocess.Popen([binary, "--config.file", path, "--storage.tsdb.path", os.path.join(workdir, "prometheus"),
+                                      "--web.listen-address", "127.0.0.1:%d" % self.port, *flags], stdout=log, stderr=log)
+
+    def query(self, expr, timeout=30):
+        """The parsed answer of an instant query; raises OSError while Prometheus starts."""
+        _, body, _ = get("http://127.0.0.1:%d/api/v1/query?query=%s" % (self.port, urllib.parse.quote(expr)), timeout)
+        return json.loads(body)
+
+    def result(self, expr):
+        """An instant query's result; [] while Prometheus is still starting."""
+        try:
+            return self.query(expr)["data"]["result"]
+        except (OSError, ValueError, KeyError):
+            return []
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
 
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')

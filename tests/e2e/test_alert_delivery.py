@@ -18,7 +18,6 @@ import tempfile
 import threading
 import re
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
@@ -47,17 +46,6 @@ now = datetime.datetime.now(datetime.timezone.utc)
 if now.hour == 23 and now.minute >= 55:
     time.sleep((60 - now.minute) * 60 - now.second + 5)
 today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-
-
-def api_record(email, cents):
-    return {"date": today + "T00:00:00Z", "actor": {"type": "user_actor", "email_address": email},
-            "organization_id": "org-1", "customer_type": "api", "terminal_type": "xterm",
-            "core_metrics": {"num_sessions": 1, "lines_of_code": {"added": 10, "removed": 2},
-                             "commits_by_claude_code": 1, "pull_requests_by_claude_code": 0},
-            "tool_actions": {"edit_tool": {"accepted": 5, "rejected": 1}},
-            "model_breakdown": [{"model": "claude-opus-4-6",
-                                 "tokens": {"input": 1000, "output": 500, "cache_read": 0, "cache_creation": 0},
-                                 "estimated_cost": {"amount": cents, "currency": "USD"}}]}
 
 
 class Webhook:
@@ -105,22 +93,14 @@ def alertmanager_config(webhook_port):
     return cfg
 
 
-def query(port, q):
-    """An instant query's result; [] while Prometheus is still starting."""
-    try:
-        _, body, _ = harness.get("http://127.0.0.1:%d/api/v1/query?query=%s" % (port, urllib.parse.quote(q)))
-        return json.loads(body)["data"]["result"]
-    except (OSError, ValueError, KeyError):
-        return []
-
-
 def scenario(name, budgets_toml, work):
     """Agent + fake Admin API + Prometheus + Alertmanager + webhook; returns the webhook and facts."""
     tmp = tempfile.mkdtemp(prefix="cce-alerts-")
-    procs, webhook, agent, api = [], None, None, None
+    procs, webhook, agent, api, prom = [], None, None, None, None
     try:
         with open(os.path.join(tmp, "records.json"), "w") as f:
-            json.dump({today: [api_record("ana@example.com", 4000), api_record("bo@example.com", 3000)]}, f)
+            json.dump({today: [harness.admin_record(today, "ana@example.com", "claude-opus-4-6", 4000),
+                               harness.admin_record(today, "bo@example.com", "claude-opus-4-6", 3000)]}, f)
         api = FakeAdminApi(KEY, days=1, end=today, records_file=os.path.join(tmp, "records.json"))
         agent = Agent(a.binary, now=None, env={"ANTHROPIC_ADMIN_API_KEY": KEY}, extra_toml=(
             '[admin_api]\nbase_url = "%s"\nbackfill_days = 1\nmin_request_interval = "0s"\n'
@@ -144,7 +124,7 @@ def scenario(name, budgets_toml, work):
                             "--set", json.dumps(OVERRIDES)], capture_output=True, text=True)
         c.check(r.returncode == 0, "%s: rules rendered: %s" % (name, r.stderr))
         webhook = Webhook()
-        am_port, prom_port = harness.free_port(), harness.free_port()
+        am_port = harness.free_port()
         with open(os.path.join(tmp, "alertmanager.yml"), "w") as f:
             yaml.safe_dump(alertmanager_config(webhook.port), f)
         log = open(os.path.join(tmp, "alertmanager.log"), "wb")
@@ -152,25 +132,16 @@ def scenario(name, budgets_toml, work):
             [alertmanager, "--config.file", os.path.join(tmp, "alertmanager.yml"),
              "--storage.path", os.path.join(tmp, "am"), "--web.listen-address", "127.0.0.1:%d" % am_port,
              "--cluster.listen-address="], stdout=log, stderr=log))
-        with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-            yaml.safe_dump({
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "rule_files": sorted(glob.glob(os.path.join(rules_dir, "*.yaml"))),
-                "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:%d" % am_port]}]}]},
-                "scrape_configs": [{"job_name": "claude-code-exporter",
-                                    "static_configs": [{"targets": ["127.0.0.1:%d" % agent.metrics_port]}]}],
-            }, f)
-        log = open(os.path.join(tmp, "prometheus.log"), "wb")
         # Prometheus drops a notification sent before it has found Alertmanager and resends
         # after --rules.alert.resend-delay: 1 s keeps the path short.
-        procs.append(subprocess.Popen(
-            [prometheus, "--config.file", os.path.join(tmp, "prometheus.yml"),
-             "--storage.tsdb.path", os.path.join(tmp, "prom"), "--web.listen-address", "127.0.0.1:%d" % prom_port,
-             "--rules.alert.resend-delay=1s"], stdout=log, stderr=log))
+        prom = harness.Prometheus(prometheus, tmp, agent, sorted(glob.glob(os.path.join(rules_dir, "*.yaml"))),
+                                  alertmanager_port=am_port, flags=["--rules.alert.resend-delay=1s"])
         started = time.time()
-        return work(dict(webhook=webhook, prom_port=prom_port, spend=spend, otel_actors=otel_actors,
+        return work(dict(webhook=webhook, prom=prom, spend=spend, otel_actors=otel_actors,
                          started=started, agent=agent))
     finally:
+        if prom:
+            prom.stop()
         for p in procs:
             p.terminate()
             p.wait(timeout=30)
@@ -240,7 +211,7 @@ def tight(s):
     # The warnings fire in Prometheus too, but Alertmanager inhibits them.
     def warnings_firing():
         names = {(x["metric"].get("alertname"), x["metric"].get("team", "")) for x in
-                 query(s["prom_port"], 'ALERTS{alertstate="firing", severity="warning", category="cost"}')}
+                 s["prom"].result('ALERTS{alertstate="firing", severity="warning", category="cost"}')}
         return ("ClaudeCodeOrgDailyBudgetBurn", "") in names and ("ClaudeCodeTeamDailyBudgetBurn", "platform") in names
     try:
         harness.wait_for(warnings_firing, 30, "the budget warnings firing in Prometheus")
@@ -274,14 +245,14 @@ def generous(s):
     wh = s["webhook"]
 
     # Wait until the rules have evaluated on scraped data, then past several evaluations.
-    harness.wait_for(lambda: query(s["prom_port"], "org:claude_code_cost_usd:today"), DEADLINE,
+    harness.wait_for(lambda: s["prom"].result("org:claude_code_cost_usd:today"), DEADLINE,
                      "the recording rules on scraped data")
     harness.wait_for(lambda: find(wh.alerts(), "ClaudeCodeActorTelemetrySilent"), DEADLINE,
                      "a non-cost alert proving delivery works")
     time.sleep(5)
     cost = [(r, al["labels"]) for r, al in wh.alerts() if al["labels"].get("category") == "cost"]
     c.check(not cost, "generous budgets: no cost alert delivered: %s" % cost)
-    firing = query(s["prom_port"], 'ALERTS{category="cost"}')
+    firing = s["prom"].result('ALERTS{category="cost"}')
     c.check(not firing, "generous budgets: no cost alert pending or firing: %s" % firing)
 
 

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.parse
 
 import harness
 from harness import Agent, Checker, FakeAdminApi
@@ -113,23 +112,12 @@ today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 yesterday = (datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=1)).isoformat()
 
 
-def api_record(date, email, model, cents, commits):
-    return {"date": date + "T00:00:00Z", "actor": {"type": "user_actor", "email_address": email},
-            "organization_id": "org-1", "customer_type": "api", "terminal_type": "xterm",
-            "core_metrics": {"num_sessions": 2, "lines_of_code": {"added": 120, "removed": 30},
-                             "commits_by_claude_code": commits, "pull_requests_by_claude_code": 1},
-            "tool_actions": {"edit_tool": {"accepted": 8, "rejected": 2}, "write_tool": {"accepted": 3, "rejected": 1}},
-            "model_breakdown": [{"model": model,
-                                 "tokens": {"input": 20000, "output": 5000, "cache_read": 300000, "cache_creation": 10000},
-                                 "estimated_cost": {"amount": cents, "currency": "USD"}}]}
-
-
 tmp = tempfile.mkdtemp(prefix="cce-dash-")
 api = agent = prom = None
 try:
-    records = {d: [api_record(d, "ana@example.com", "claude-opus-4-6", 2500, 3),
-                   api_record(d, "bo@example.com", "claude-sonnet-5", 1200, 1),
-                   api_record(d, "dev@example.com", "claude-sonnet-5", 300, 1)] for d in (yesterday, today)}
+    records = {d: [harness.admin_record(d, "ana@example.com", "claude-opus-4-6", 2500, 3),
+                   harness.admin_record(d, "bo@example.com", "claude-sonnet-5", 1200, 1),
+                   harness.admin_record(d, "dev@example.com", "claude-sonnet-5", 300, 1)] for d in (yesterday, today)}
     with open(os.path.join(tmp, "records.json"), "w") as f:
         json.dump(records, f)
     api = FakeAdminApi(KEY, days=2, end=today, records_file=os.path.join(tmp, "records.json"))
@@ -163,28 +151,10 @@ try:
     subprocess.run([os.path.join(repo, "scripts", "generate.sh"), "--out", rules_dir, "--set",
                     json.dumps({"baseline": {"minActiveHours": 0}, "budget": {"for": "0s"}})],
                    check=True, capture_output=True)
-    prom_port = harness.free_port()
-    with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-        yaml.safe_dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                        "rule_files": sorted(glob.glob(os.path.join(rules_dir, "*.yaml"))),
-                        "scrape_configs": [{"job_name": "claude-code-exporter", "static_configs": [
-                            {"targets": ["127.0.0.1:%d" % agent.metrics_port]}]}]}, f)
-    log = open(os.path.join(tmp, "prometheus.log"), "wb")
-    prom = subprocess.Popen([prometheus, "--config.file", os.path.join(tmp, "prometheus.yml"),
-                             "--storage.tsdb.path", os.path.join(tmp, "data"),
-                             "--web.listen-address", "127.0.0.1:%d" % prom_port], stdout=log, stderr=log)
+    prom = harness.Prometheus(prometheus, tmp, agent, sorted(glob.glob(os.path.join(rules_dir, "*.yaml"))))
+    query = prom.query
 
-    def query(expr):
-        _, body, _ = harness.get("http://127.0.0.1:%d/api/v1/query?query=%s"
-                                 % (prom_port, urllib.parse.quote(expr)), timeout=30)
-        return json.loads(body)
-
-    def scraped():
-        try:
-            return bool(query("up")["data"]["result"])
-        except (OSError, ValueError, KeyError):
-            return False
-    harness.wait_for(scraped, 60, "Prometheus' first scrape")
+    harness.wait_for(lambda: prom.result("up"), 60, "Prometheus' first scrape")
     first_scrape = time.time()
 
     # The recorded run arrives while Prometheus watches, so rates and increases have data.
@@ -239,8 +209,7 @@ try:
             c.equal(float(res[0]["value"][1]) if res else None, users, "active users today")
 finally:
     if prom:
-        prom.terminate()
-        prom.wait(timeout=30)
+        prom.stop()
     if agent:
         agent.cleanup()
     if api:

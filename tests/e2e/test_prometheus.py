@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.parse
 
 import harness
 from harness import Agent, Checker
@@ -31,39 +30,25 @@ try:
     c.check(len(harness.parse_metrics(text)) > 100, "a full scrape")
 
     # A real Prometheus scraping the agent every second.
-    prom_port = harness.free_port()
-    with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
-                "  - job_name: claude-code-exporter\n    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % agent.metrics_port)
-    log = open(os.path.join(tmp, "prometheus.log"), "wb")
-    prom = subprocess.Popen([prometheus, "--config.file", os.path.join(tmp, "prometheus.yml"),
-                             "--storage.tsdb.path", os.path.join(tmp, "data"),
-                             "--web.listen-address", "127.0.0.1:%d" % prom_port], stdout=log, stderr=log)
+    prom = harness.Prometheus(prometheus, tmp, agent)
     query = 'sum(claude_code_cost_usd_total{actor="dev@example.com"})'
     value = None
     up = None
     deadline = time.time() + 60
     while time.time() < deadline and value is None:
         time.sleep(1)
-        try:
-            _, body, _ = harness.get("http://127.0.0.1:%d/api/v1/query?query=%s" % (prom_port, urllib.parse.quote(query)))
-            res = json.loads(body)["data"]["result"]
-            if res:
-                value = float(res[0]["value"][1])
-            _, body, _ = harness.get("http://127.0.0.1:%d/api/v1/query?query=up" % prom_port)
-            res = json.loads(body)["data"]["result"]
-            up = float(res[0]["value"][1]) if res else None
-        except (OSError, ValueError, KeyError):
-            pass
+        res = prom.result(query)
+        if res:
+            value = float(res[0]["value"][1])
+        res = prom.result("up")
+        up = float(res[0]["value"][1]) if res else None
     with open(os.path.join(runs_dir, "pb-oauth", "expected-totals.json")) as f:
         want = sum(json.load(f)["dev@example.com"]["2026-11-22"]["cost_usd"].values())
     c.equal(up, 1.0, "Prometheus scraped the agent (up)")
     c.equal(value, want, "Prometheus sees dev@example.com's cost", 1e-9)
 finally:
     if prom:
-        prom.terminate()
-        prom.wait(timeout=30)
+        prom.stop()
     agent.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)
 c.finish()

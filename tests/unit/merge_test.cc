@@ -287,21 +287,14 @@ TEST_CASE("the cardinality guard folds new actors into __other__") {
 
 TEST_CASE("the month's cost sums the merged daily cost over the current month only") {
   usage::Ledger ledger;
-  const auto cost = [](double usd) {
-    return std::vector{ob(kDev, kToday, Quantity::kCostUsd, "claude-opus-5", usd)};
+  const auto api_cost = [&](util::Date d, double usd) {
+    api(ledger, d, {ob(kDev, d, Quantity::kCostUsd, "claude-opus-5", usd)});
   };
-  const auto on = [](util::Date d, std::vector<usage::Observation> rows) {
-    for (auto& r : rows)
-      r.date = d;
-    return rows;
-  };
-  const util::Date kOctober31 = *util::Date::parse("2026-10-31");
-  const util::Date kNovember1 = *util::Date::parse("2026-11-01");
-  api(ledger, kOctober31, on(kOctober31, cost(100)));  // last month: not counted
-  api(ledger, kNovember1, on(kNovember1, cost(10)));   // outside the 3-day window
+  api_cost(*util::Date::parse("2026-10-31"), 100);  // last month: not counted
+  api_cost(*util::Date::parse("2026-11-01"), 10);   // outside the 3-day window
   otel(ledger, kDev, kYesterday, Quantity::kCostUsd, 2, kToday, "claude-opus-5");
   otel(ledger, kDev, kToday, Quantity::kCostUsd, 5, kToday, "claude-opus-5");
-  api(ledger, kToday, on(kToday, cost(3)));  // the API wins today: 3, not 5
+  api_cost(kToday, 3);  // the API wins today: 3, not 5
 
   util::ManualClock clock(util::TimePoint(std::chrono::seconds(kToday.unix_seconds() + 3600)));
   metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
