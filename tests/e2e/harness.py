@@ -172,31 +172,20 @@ def replay(agent, run_dir, entries=None):
 
 def shift_run(run_dir, out_dir):
     """Copies a recorded JSON run with every timestamp moved so that it ends a minute ago, for
-    tests whose rules compare with the wall clock. Returns the run's entries."""
-    keys = ("timeUnixNano", "startTimeUnixNano", "observedTimeUnixNano")
-
-    def walk(node, fn):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in keys and v not in (None, "", "0", 0):
-                    node[k] = fn(int(v))
-                else:
-                    walk(v, fn)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, fn)
-
+    tests whose rules compare with the wall clock; the shifting is scripts/send-sample-telemetry.py's.
+    Returns the run's entries."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "send-sample-telemetry.py")
+    spec = importlib.util.spec_from_file_location("send_sample_telemetry", path)
+    sender = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sender)
     entries = run_entries(run_dir)
-    bodies, newest = {}, [0]
+    offset = time.time_ns() - 60 * 10**9 - sender.last_time_ns(run_dir, entries)
+    os.makedirs(out_dir, exist_ok=True)
     for e in entries:
         with open(os.path.join(run_dir, e["file"])) as f:
-            bodies[e["file"]] = json.load(f)
-        walk(bodies[e["file"]], lambda t: newest.__setitem__(0, max(newest[0], t)) or t)
-    offset = time.time_ns() - 60 * 10**9 - newest[0]
-    os.makedirs(out_dir, exist_ok=True)
-    for name, body in bodies.items():
-        walk(body, lambda t: str(t + offset))
-        with open(os.path.join(out_dir, name), "w") as f:
+            body = sender.shift_json(json.load(f), offset)
+        with open(os.path.join(out_dir, e["file"]), "w") as f:
             json.dump(body, f)
     return entries
 
