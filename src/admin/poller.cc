@@ -3,33 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
-#include <sstream>
 
 #include "cce/admin/usage_report.h"
 
 namespace cce::admin {
 
-std::string BackfillProgress::serialize() const {
-  return "oldest=" + oldest.str() + " next=" + next.str();
-}
-
-std::optional<BackfillProgress> BackfillProgress::parse(const std::string& s) {
-  std::istringstream in(s);
-  std::string a, b;
-  in >> a >> b;
-  if (a.rfind("oldest=", 0) != 0 || b.rfind("next=", 0) != 0) return std::nullopt;
-  auto oldest = util::Date::parse(a.substr(7));
-  auto next = util::Date::parse(b.substr(5));
-  if (!oldest || !next) return std::nullopt;
-  return BackfillProgress{*oldest, *next};
-}
+using ingest::BackfillProgress;
 
 struct Poller::Fetched {
   std::optional<Page> page;
   DayOutcome failure = DayOutcome::kGaveUp;
 };
 
-Poller::Poller(PollerOptions options, UsageReportClient& client, DaySink& sink,
+Poller::Poller(PollerOptions options, UsageReportClient& client, ingest::DaySink& sink,
                metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret)
     : options_(options),
       client_(client),

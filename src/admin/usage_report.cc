@@ -5,6 +5,7 @@
 
 #include "cce/usage/identity.h"
 #include "cce/usage/model_id.h"
+#include "cce/util/strings.h"
 
 namespace cce::admin {
 namespace {
@@ -49,7 +50,7 @@ usage::ActorId actor_of(const json& rec) {
   const json& actor = object(rec, "actor", "", true);
   const std::string type = actor.value("type", "");
   if (type == "user_actor" || (type.empty() && actor.contains("email_address"))) {
-    return {usage::ActorType::kUser, usage::lower(string_field(actor, "email_address", "actor"))};
+    return {usage::ActorType::kUser, util::lower(string_field(actor, "email_address", "actor"))};
   }
   if (type == "api_actor" || (type.empty() && actor.contains("api_key_name"))) {
     return {usage::ActorType::kApiKey, string_field(actor, "api_key_name", "actor")};

@@ -4,8 +4,9 @@
 
 #include "cce/admin/client.h"
 #include "cce/admin/poller.h"
-#include "cce/app/ingest_pipeline.h"
 #include "cce/app/landing_page.h"
+#include "cce/ingest/persistence.h"
+#include "cce/ingest/pipeline.h"
 #include "cce/metrics/agent_metrics.h"
 #include "cce/metrics/exposition.h"
 #include "cce/metrics/usage_collector.h"
@@ -67,7 +68,7 @@ struct App::Impl {
   usage::OtelNormalizer normalizer;
   metrics::UsageCollector collector;
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<IngestPipeline> pipeline;
+  std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<admin::UsageReportClient> admin_client;
   std::unique_ptr<admin::Poller> poller;
   server::HttpListener otlp_listener;
@@ -88,10 +89,10 @@ void App::start() {
   auto& m = *impl_;
   m.started_at = util::to_unix_seconds(m.clock->now());
   m.store = store::Store::open(m.config.store.path, m.config.store.synchronous);
-  m.store->load(m.ledger, m.normalizer);
+  ingest::load(*m.store, m.ledger, m.normalizer);
   spdlog::info("store: {} (schema v{}), {} actors loaded", m.config.store.path,
                m.store->schema_version(), m.ledger.actor_count());
-  m.pipeline = std::make_unique<IngestPipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
+  m.pipeline = std::make_unique<ingest::Pipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
                                                 *m.clock, m.config.store.retention_days);
   m.pipeline->start();
   m.started = true;

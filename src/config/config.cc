@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cce/util/duration.h"
+#include "cce/util/strings.h"
 
 namespace cce::config {
 namespace {
@@ -382,7 +383,7 @@ Config parse(const std::string& toml_text, const std::string& origin) {
           const std::string name(k.str());
           Section b = g.table(name);
           read_periods(b, group == std::string("teams") ? "team" : "user",
-                       group == std::string("users") ? usage::lower(name) : name);
+                       group == std::string("users") ? util::lower(name) : name);
         }
       }
       g.reject_unknown();
@@ -458,14 +459,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     for (auto& t : split(env, ','))
       config.otlp.auth_tokens.push_back(t);
   }
-  auto trim = [](std::string v) {
-    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())))
-      v.pop_back();
-    size_t b = 0;
-    while (b < v.size() && std::isspace(static_cast<unsigned char>(v[b])))
-      ++b;
-    return v.substr(b);
-  };
+  auto trim = [](std::string_view v) { return std::string(util::trim(v)); };
   auto& admin = config.admin_api;
   if (const char* env = getenv("ANTHROPIC_ADMIN_API_KEY"); env && *env) {
     admin.key = trim(env);

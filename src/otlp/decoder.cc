@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "cce/util/strings.h"
 #include "otlp.pb.h"
 
 namespace cce::otlp {
@@ -21,17 +22,6 @@ void silence_protobuf_logging() {
 }
 
 AttrValue convert_value(const pb::AnyValue& v);
-
-std::string hex(const std::string& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 std::string composite_text(const pb::AnyValue& v) {
   switch (v.value_case()) {
@@ -53,7 +43,7 @@ std::string composite_text(const pb::AnyValue& v) {
       return s + "}";
     }
     case pb::AnyValue::kBytesValue:
-      return "0x" + hex(v.bytes_value());
+      return "0x" + util::hex(v.bytes_value());
     default:
       return {};
   }

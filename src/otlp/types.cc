@@ -13,6 +13,17 @@ const AttrValue* find(const Attributes& attrs, std::string_view key) {
   return nullptr;
 }
 
+const AttrValue* find(const Attributes& point, const Attributes& resource, std::string_view key) {
+  const AttrValue* v = find(point, key);
+  if (!v || std::holds_alternative<std::monostate>(*v)) v = find(resource, key);
+  return v;
+}
+
+std::string text(const Attributes& point, const Attributes& resource, std::string_view key) {
+  const AttrValue* v = find(point, resource, key);
+  return v ? to_text(*v) : std::string();
+}
+
 namespace {
 std::string format_double(double d) {
   if (std::isnan(d)) return "NaN";

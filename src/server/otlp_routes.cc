@@ -8,6 +8,7 @@
 
 #include "cce/otlp/decoder.h"
 #include "cce/otlp/response.h"
+#include "cce/util/strings.h"
 
 namespace cce::server {
 namespace {
@@ -16,15 +17,7 @@ using otlp::Encoding;
 using otlp::Signal;
 
 std::string lower_trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t'))
-    ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-    --e;
-  std::string out(s.substr(b, e - b));
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return util::lower(util::trim(s));
 }
 
 std::optional<Encoding> encoding_of(const httplib::Request& req) {
@@ -128,8 +121,8 @@ bool admit(const httplib::Request& req, Exchange& ex, const OtlpRouteOptions& op
 }
 
 template <typename Decoded>
-void finish(Exchange& ex, OtlpSink& sink, Decoded decoded) {
-  IngestReply reply = sink.ingest(std::move(decoded));
+void finish(Exchange& ex, ingest::OtlpSink& sink, Decoded decoded) {
+  ingest::IngestReply reply = sink.ingest(std::move(decoded));
   if (!reply.stored) {
     ex.fail(503, "the agent could not store the data; retry later");
     return;
@@ -140,7 +133,7 @@ void finish(Exchange& ex, OtlpSink& sink, Decoded decoded) {
 }
 
 void handle(const httplib::Request& req, httplib::Response& res,
-            const httplib::ContentReader* reader, Signal signal, OtlpSink& sink,
+            const httplib::ContentReader* reader, Signal signal, ingest::OtlpSink& sink,
             metrics::AgentMetrics& metrics, const OtlpRouteOptions& options) {
   Exchange ex(req, res, signal, metrics);
   if (!admit(req, ex, options)) return;
@@ -205,7 +198,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-void mount_otlp_routes(httplib::Server& server, OtlpSink& sink, metrics::AgentMetrics& metrics,
+void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
                        OtlpRouteOptions options) {
   server.set_payload_max_length(options.max_body_bytes);
   auto opts = std::make_shared<const OtlpRouteOptions>(std::move(options));

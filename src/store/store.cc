@@ -118,12 +118,14 @@ std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
   std::unique_ptr<Store> store(new Store(db));
   sqlite3_busy_timeout(db, 5000);
   store->exec("PRAGMA journal_mode=WAL");
-  // FULL: a commit is on disk before the OTLP client hears 200. NORMAL survives a crash of the
-  // process (not of the machine) and costs fewer fsyncs.
   store->exec(sync == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   store->exec("PRAGMA foreign_keys=ON");
   store->migrate();
   return store;
+}
+
+int Store::latest_schema_version() {
+  return static_cast<int>(migrations().size());
 }
 
 int Store::schema_version() const {
@@ -154,155 +156,118 @@ void Store::migrate() {
   }
 }
 
-void Store::load(usage::Ledger& ledger, usage::OtelNormalizer& normalizer) {
-  load_ledger(ledger);
-  load_normalizer(normalizer);
-}
-
-void Store::load_ledger(usage::Ledger& ledger) {
+LedgerRows Store::read_ledger() {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
-  ledger.clear();
+  LedgerRows rows;
   {
     Stmt s(db, "SELECT actor_key, otel_team, last_seen_otel, last_seen_api FROM actors");
-    while (s.step()) {
-      auto id = usage::ActorId::from_key(s.text(0));
-      if (!id) continue;
-      ledger.restore_actor(usage::ActorInfo{*id, s.text(1), s.real(2), s.real(3)});
-    }
+    while (s.step())
+      rows.actors.push_back({s.text(0), s.text(1), s.real(2), s.real(3)});
   }
   {
     Stmt s(db, "SELECT source, date, actor_key, quantity, labels, value FROM daily_values");
-    while (s.step()) {
-      auto date = util::Date::parse(s.text(1));
-      auto id = usage::ActorId::from_key(s.text(2));
-      auto q = usage::parse_quantity(s.text(3));
-      if (!date || !id || !q) continue;
-      auto source = usage::parse_source(s.text(0));
-      if (!source) continue;
-      ledger.restore_daily(*source, *date, *id, usage::QKey{*q, s.text(4)}, s.real(5));
-    }
+    while (s.step())
+      rows.daily.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.real(5)});
   }
   {
     Stmt s(db, "SELECT actor_key, quantity, labels, value FROM counter_totals");
-    while (s.step()) {
-      auto id = usage::ActorId::from_key(s.text(0));
-      auto q = usage::parse_quantity(s.text(1));
-      if (!id || !q) continue;
-      ledger.restore_total(*id, usage::QKey{*q, s.text(2)}, s.real(3));
-    }
+    while (s.step())
+      rows.totals.push_back({s.text(0), s.text(1), s.text(2), s.real(3)});
   }
+  return rows;
 }
 
-void Store::load_normalizer(usage::OtelNormalizer& normalizer) {
+IngestStateRows Store::read_ingest_state() {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
-  normalizer.clear();
+  IngestStateRows rows;
   {
     Stmt s(db, "SELECT series, start_ns, time_ns, value, seen_at FROM cumulative_series");
     while (s.step()) {
-      normalizer.restore_series(
-          static_cast<uint64_t>(s.integer(0)),
-          usage::CumulativeState{static_cast<uint64_t>(s.integer(1)),
-                                 static_cast<uint64_t>(s.integer(2)), s.real(3), s.integer(4)});
+      rows.series.push_back({static_cast<uint64_t>(s.integer(0)),
+                             static_cast<uint64_t>(s.integer(1)),
+                             static_cast<uint64_t>(s.integer(2)), s.real(3), s.integer(4)});
     }
   }
   {
     Stmt s(db, "SELECT key, seen_at FROM seen_points");
     while (s.step())
-      normalizer.restore_seen(static_cast<uint64_t>(s.integer(0)), s.integer(1));
+      rows.seen.push_back({static_cast<uint64_t>(s.integer(0)), s.integer(1)});
   }
   {
     Stmt s(db, "SELECT account, email FROM learned_identities");
     while (s.step())
-      normalizer.restore_identity(s.text(0), s.text(1));
+      rows.identities.push_back({s.text(0), s.text(1)});
   }
+  return rows;
 }
 
-namespace {
-
-// Writes the ledger part of a change; the caller holds the transaction.
-void write_ledger_changes(sqlite3* db, const usage::LedgerChanges& changes) {
-  const auto& keys = changes.actor_keys;
-  {
-    Stmt s(db,
-           "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
-           "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
-           "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
-           "last_seen_api=excluded.last_seen_api");
-    for (const auto& a : changes.actors) {
-      s.bind(1, keys.at(a.index)).bind(2, a.info.otel_team).bind(3, a.info.last_seen_otel);
-      s.bind(4, a.info.last_seen_api).run();
-    }
-  }
-  {
-    Stmt s(db, "DELETE FROM daily_values WHERE date = ?1");
-    for (const auto& d : changes.days_pruned)
-      s.bind(1, d.str()).run();
-  }
-  {
-    Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
-    for (const auto& d : changes.api_days_replaced)
-      s.bind(1, d.str()).run();
-  }
-  {
-    Stmt s(db,
-           "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
-           "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-    for (const auto& d : changes.daily) {
-      s.bind(1, usage::to_string(d.source)).bind(2, d.date.str()).bind(3, keys.at(d.actor));
-      s.bind(4, usage::to_string(d.key.quantity)).bind(5, d.key.labels).bind(6, d.value).run();
-    }
-  }
-  {
-    Stmt s(db,
-           "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
-           "VALUES(?1, ?2, ?3, ?4)");
-    for (const auto& t : changes.totals) {
-      s.bind(1, keys.at(t.key.actor)).bind(2, usage::to_string(t.key.key.quantity));
-      s.bind(3, t.key.key.labels).bind(4, t.value).run();
-    }
-  }
-}
-
-}  // namespace
-
-void Store::write_ingest(const usage::LedgerChanges& changes,
-                         const std::vector<const usage::IngestResult*>& results) {
+void Store::write(const Batch& b) {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
   transaction([&] {
-    write_ledger_changes(db, changes);
-    Stmt series(db,
-                "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
-                "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
-    Stmt seen(db, "INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
-    Stmt learned(db, "INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
-    for (const auto* r : results) {
-      for (const auto& [key, st] : r->series_updates) {
-        series.bind(1, static_cast<int64_t>(key)).bind(2, static_cast<int64_t>(st.start_ns));
-        series.bind(3, static_cast<int64_t>(st.time_ns)).bind(4, st.value).bind(5, st.seen_at);
-        series.run();
-      }
-      for (uint64_t key : r->seen_keys) {
-        seen.bind(1, static_cast<int64_t>(key)).bind(2, r->received_at).run();
-      }
-      for (const auto& [account, email] : r->learned_identities) {
-        learned.bind(1, account).bind(2, email).run();
+    if (!b.days_deleted.empty()) {
+      Stmt s(db, "DELETE FROM daily_values WHERE date = ?1");
+      for (const auto& d : b.days_deleted)
+        s.bind(1, d).run();
+    }
+    if (!b.api_days_deleted.empty()) {
+      Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
+      for (const auto& d : b.api_days_deleted)
+        s.bind(1, d).run();
+    }
+    if (!b.actors.empty()) {
+      Stmt s(db,
+             "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
+             "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+             "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
+             "last_seen_api=excluded.last_seen_api");
+      for (const auto& a : b.actors) {
+        s.bind(1, a.actor_key).bind(2, a.otel_team).bind(3, a.last_seen_otel);
+        s.bind(4, a.last_seen_api).run();
       }
     }
-  });
-}
-
-void Store::write_changes(const usage::LedgerChanges& changes,
-                          const std::vector<std::pair<std::string, std::string>>& state) {
-  std::lock_guard lock(impl_->mu);
-  sqlite3* db = impl_->db;
-  transaction([&] {
-    write_ledger_changes(db, changes);
-    Stmt s(db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
-    for (const auto& [k, v] : state)
-      s.bind(1, k).bind(2, v).run();
+    if (!b.daily.empty()) {
+      Stmt s(db,
+             "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
+             "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      for (const auto& d : b.daily) {
+        s.bind(1, d.source).bind(2, d.date).bind(3, d.actor_key).bind(4, d.quantity);
+        s.bind(5, d.labels).bind(6, d.value).run();
+      }
+    }
+    if (!b.totals.empty()) {
+      Stmt s(db,
+             "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
+             "VALUES(?1, ?2, ?3, ?4)");
+      for (const auto& t : b.totals)
+        s.bind(1, t.actor_key).bind(2, t.quantity).bind(3, t.labels).bind(4, t.value).run();
+    }
+    if (!b.series.empty()) {
+      Stmt s(db,
+             "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
+             "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+      for (const auto& r : b.series) {
+        s.bind(1, static_cast<int64_t>(r.series)).bind(2, static_cast<int64_t>(r.start_ns));
+        s.bind(3, static_cast<int64_t>(r.time_ns)).bind(4, r.value).bind(5, r.seen_at).run();
+      }
+    }
+    if (!b.seen.empty()) {
+      Stmt s(db, "INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
+      for (const auto& r : b.seen)
+        s.bind(1, static_cast<int64_t>(r.key)).bind(2, r.seen_at).run();
+    }
+    if (!b.identities.empty()) {
+      Stmt s(db, "INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
+      for (const auto& r : b.identities)
+        s.bind(1, r.account).bind(2, r.email).run();
+    }
+    if (!b.state.empty()) {
+      Stmt s(db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+      for (const auto& [k, v] : b.state)
+        s.bind(1, k).bind(2, v).run();
+    }
   });
 }
 

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include "cce/usage/ledger.h"
+#include "cce/util/strings.h"
+
 namespace cce::usage {
 
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
@@ -12,13 +15,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
                  &len)) {
     return {};
   }
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (size_t i = 0; i < len; ++i) {
-    hex.push_back(kHex[out[i] >> 4]);
-    hex.push_back(kHex[out[i] & 15]);
-  }
-  return hex;
+  return util::hex(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 std::string ActorLabeler::label_email(const std::string& email) const {
@@ -36,7 +33,7 @@ std::string ActorLabeler::label_email(const std::string& email) const {
 }
 
 std::string ActorLabeler::label(const ActorId& actor) const {
-  if (actor.type != ActorType::kUser || actor.id == "__other__") return actor.id;
+  if (actor.type != ActorType::kUser || actor.id == Ledger::kOverflowActor) return actor.id;
   return label_email(actor.id);
 }
 

@@ -1,42 +1,25 @@
 #include "cce/usage/identity.h"
 
-#include <cctype>
+#include "cce/util/strings.h"
 
 namespace cce::usage {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using util::lower;
 
 IdentityResolver::IdentityResolver(IdentityConfig config) : config_(std::move(config)) {}
-
-namespace {
-
-std::string lookup(const otlp::Attributes& point, const otlp::Attributes& resource,
-                   std::string_view key) {
-  const otlp::AttrValue* v = otlp::find(point, key);
-  if (!v || std::holds_alternative<std::monostate>(*v)) v = otlp::find(resource, key);
-  if (!v) return {};
-  return otlp::to_text(*v);
-}
-
-}  // namespace
 
 std::optional<IdentityResolver::Resolved> IdentityResolver::resolve(
     const otlp::Attributes& point, const otlp::Attributes& resource) const {
   Resolved r;
   for (const auto& attr : config_.team_attributes) {
-    r.otel_team = lookup(point, resource, attr);
+    r.otel_team = otlp::text(point, resource, attr);
     if (!r.otel_team.empty()) break;
   }
 
-  const std::string email = lower(lookup(point, resource, "user.email"));
-  const std::string account_uuid = lookup(point, resource, "user.account_uuid");
-  const std::string account_id = lookup(point, resource, "user.account_id");
-  const std::string install_id = lookup(point, resource, "user.id");
+  const std::string email = lower(otlp::text(point, resource, "user.email"));
+  const std::string account_uuid = otlp::text(point, resource, "user.account_uuid");
+  const std::string account_id = otlp::text(point, resource, "user.account_id");
+  const std::string install_id = otlp::text(point, resource, "user.id");
 
   if (!email.empty()) {
     r.actor = {ActorType::kUser, email};
@@ -51,7 +34,7 @@ std::optional<IdentityResolver::Resolved> IdentityResolver::resolve(
     return r;
   }
   for (const auto& attr : config_.attributes) {
-    std::string v = lookup(point, resource, attr);
+    std::string v = otlp::text(point, resource, attr);
     if (!v.empty()) {
       r.actor = {ActorType::kUser, v.find('@') != std::string::npos ? lower(v) : v};
       return r;

@@ -3,6 +3,7 @@
 #include <array>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 namespace cce::usage {
 
@@ -61,18 +62,40 @@ QCells merged_cells(const QCells& slice, const LedgerOptions& options) {
 
 Ledger::Ledger(LedgerOptions options) : options_(std::move(options)) {}
 
-uint32_t Ledger::intern(const ActorId& actor, bool guarded, size_t* overflowed) {
+uint32_t Ledger::intern(const ActorId& actor) {
   auto key = actor.key();
   if (auto it = actor_index_.find(key); it != actor_index_.end()) return it->second;
-  if (guarded && actors_.size() >= options_.max_actors && actor.id != kOverflowActor) {
-    // The cardinality guard: fold into one actor per type instead of growing without bound.
-    if (overflowed) ++*overflowed;
-    return intern(ActorId{actor.type, kOverflowActor}, false, nullptr);
-  }
   const auto index = static_cast<uint32_t>(actors_.size());
   actors_.push_back(ActorInfo{actor, {}, 0, 0});
   actor_index_.emplace(std::move(key), index);
   return index;
+}
+
+uint32_t Ledger::stage_actor(const ActorId& actor, LedgerChanges& changes,
+                             std::unordered_map<std::string, uint32_t>& pending,
+                             bool count_overflow) const {
+  auto key = actor.key();
+  if (auto it = actor_index_.find(key); it != actor_index_.end()) return it->second;
+  if (auto it = pending.find(key); it != pending.end()) return it->second;
+  if (actors_.size() + pending.size() >= options_.max_actors && actor.id != kOverflowActor) {
+    // The cardinality guard: fold into one actor per type instead of growing without bound.
+    if (count_overflow) ++changes.overflowed;
+    return stage_actor(ActorId{actor.type, kOverflowActor}, changes, pending, false);
+  }
+  // A new actor exists only once the change is applied: a change that is never committed
+  // leaves no trace (and takes no place under max_actors).
+  const auto index = static_cast<uint32_t>(actors_.size() + pending.size());
+  changes.new_actors.push_back({index, actor});
+  pending.emplace(std::move(key), index);
+  return index;
+}
+
+ActorInfo Ledger::staged_info(uint32_t index, const LedgerChanges& changes) const {
+  if (index < actors_.size()) return actors_[index];
+  for (const auto& [i, id] : changes.new_actors) {
+    if (i == index) return ActorInfo{id, {}, 0, 0};
+  }
+  return {};
 }
 
 const Unit* Ledger::unit(util::Date date, uint32_t actor) const {
@@ -84,7 +107,8 @@ const Unit* Ledger::unit(util::Date date, uint32_t actor) const {
 
 void Ledger::fill_actor_keys(LedgerChanges& changes) const {
   auto note = [&](uint32_t index) {
-    if (!changes.actor_keys.count(index)) changes.actor_keys[index] = actors_[index].id.key();
+    if (!changes.actor_keys.count(index))
+      changes.actor_keys[index] = staged_info(index, changes).id.key();
   };
   for (const auto& d : changes.daily)
     note(d.actor);
@@ -120,12 +144,13 @@ void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges
 LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
                                  const std::vector<ActorTouch>& actors, util::Date today) {
   LedgerChanges changes;
-  std::unique_lock lock(mu_);
+  std::shared_lock lock(mu_);
   Overlay touched;
   std::map<std::pair<util::Date, uint32_t>, std::set<std::pair<Quantity, LabelValues>>> changed;
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
+  std::unordered_map<std::string, uint32_t> pending;
   for (const auto& o : obs) {
-    const uint32_t actor = intern(o.actor, true, &changes.overflowed);
+    const uint32_t actor = stage_actor(o.actor, changes, pending, true);
     auto [it, fresh] = touched.try_emplace({o.date, actor});
     if (fresh) {
       if (const Unit* existing = unit(o.date, actor)) it->second = *existing;
@@ -154,8 +179,8 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
   }
   stage_merge(touched, today, changes, total_pos);
   for (const auto& a : actors) {
-    const uint32_t index = intern(a.actor, true, nullptr);
-    ActorInfo info = actors_[index];
+    const uint32_t index = stage_actor(a.actor, changes, pending, false);
+    ActorInfo info = staged_info(index, changes);
     info.otel_team = a.otel_team;
     if (a.seen_at > info.last_seen_otel) info.last_seen_otel = a.seen_at;
     changes.actors.push_back({index, std::move(info)});
@@ -168,8 +193,9 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
                                     util::Date today) {
   LedgerChanges changes;
   changes.api_days_replaced.push_back(day);
-  std::unique_lock lock(mu_);
+  std::shared_lock lock(mu_);
   Overlay touched;
+  std::unordered_map<std::string, uint32_t> pending;
   // Every actor that had API rows that day is touched: its slice is replaced (maybe by nothing).
   if (auto d = days_.find(day); d != days_.end()) {
     for (const auto& [actor, u] : d->second) {
@@ -181,7 +207,7 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
   }
   std::set<uint32_t> seen;
   for (const auto& o : obs) {
-    const uint32_t actor = intern(o.actor, true, &changes.overflowed);
+    const uint32_t actor = stage_actor(o.actor, changes, pending, true);
     auto [it, fresh] = touched.try_emplace({day, actor});
     if (fresh) {
       if (const Unit* existing = unit(day, actor)) it->second = *existing;
@@ -196,7 +222,7 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
   stage_merge(touched, today, changes, total_pos);
   for (uint32_t index : seen) {
-    ActorInfo info = actors_[index];
+    ActorInfo info = staged_info(index, changes);
     // For the API "last seen" is the newest day with data: the API has no finer time.
     info.last_seen_api = std::max(info.last_seen_api, static_cast<double>(day.unix_seconds()));
     changes.actors.push_back({index, std::move(info)});
@@ -216,6 +242,12 @@ LedgerChanges Ledger::stage_prune(util::Date oldest_kept) const {
 
 void Ledger::apply(const LedgerChanges& changes) {
   std::unique_lock lock(mu_);
+  for (const auto& [index, id] : changes.new_actors) {
+    // Changes apply in the order they were staged (one writer), so indices line up.
+    if (index != actors_.size()) throw std::logic_error("ledger: changes applied out of order");
+    actors_.push_back(ActorInfo{id, {}, 0, 0});
+    actor_index_.emplace(id.key(), index);
+  }
   for (const auto& d : changes.days_pruned)
     days_.erase(d);
   for (const auto& d : changes.api_days_replaced) {
@@ -238,19 +270,19 @@ void Ledger::apply(const LedgerChanges& changes) {
 
 void Ledger::restore_actor(const ActorInfo& info) {
   std::unique_lock lock(mu_);
-  actors_[intern(info.id, false, nullptr)] = info;
+  actors_[intern(info.id)] = info;
 }
 
 void Ledger::restore_daily(Source source, util::Date date, const ActorId& actor, const QKey& key,
                            double value) {
   std::unique_lock lock(mu_);
-  Unit& u = days_[date][intern(actor, false, nullptr)];
+  Unit& u = days_[date][intern(actor)];
   (source == Source::kOtel ? u.otel : source == Source::kApi ? u.api : u.counted)[key] = value;
 }
 
 void Ledger::restore_total(const ActorId& actor, const QKey& key, double value) {
   std::unique_lock lock(mu_);
-  totals_[CellKey{intern(actor, false, nullptr), key}] = value;
+  totals_[CellKey{intern(actor), key}] = value;
 }
 
 void Ledger::clear() {

@@ -6,6 +6,7 @@
 
 #include "cce/usage/model_id.h"
 #include "cce/util/hash.h"
+#include "cce/util/strings.h"
 
 namespace cce::usage {
 namespace {
@@ -16,18 +17,6 @@ using otlp::AttrValue;
 void hash_value(util::Hasher& h, const AttrValue& v) {
   h.add_u64(v.index());
   h.add(otlp::to_text(v));
-}
-
-std::string attr(const Attributes& point, const Attributes& resource, std::string_view key) {
-  const AttrValue* v = otlp::find(point, key);
-  if (!v) v = otlp::find(resource, key);
-  return v ? otlp::to_text(*v) : std::string();
-}
-
-const AttrValue* find_attr(const Attributes& point, const Attributes& resource,
-                           std::string_view key) {
-  const AttrValue* v = otlp::find(point, key);
-  return v ? v : otlp::find(resource, key);
 }
 
 // "cacheRead" -> "cache_read", "NotebookEdit" -> "notebook_edit".
@@ -59,7 +48,7 @@ std::string edit_tool(std::string_view t) {
 std::string decision_label(std::string_view d) {
   if (d == "accept") return "accepted";
   if (d == "reject") return "rejected";
-  return lower(d);
+  return util::lower(d);
 }
 
 std::string event_name(const otlp::LogRecord& rec) {
@@ -256,10 +245,10 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   const Attributes& pa = point.attributes;
 
   if (name == "session.count") {
-    if (attr(pa, resource, "start_type") == "agents_view") return;  // not a conversation
+    if (otlp::text(pa, resource, "start_type") == "agents_view") return;  // not a conversation
     emit(Quantity::kSessions, {});
   } else if (name == "lines_of_code.count") {
-    std::string type = attr(pa, resource, "type");
+    std::string type = otlp::text(pa, resource, "type");
     if (type == "added")
       emit(Quantity::kLinesAdded, {});
     else if (type == "removed")
@@ -269,21 +258,21 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   } else if (name == "commit.count") {
     emit(Quantity::kCommits, {});
   } else if (name == "cost.usage") {
-    emit(Quantity::kCostUsd, join_labels({normalize_model_id(attr(pa, resource, "model"))}));
+    emit(Quantity::kCostUsd, join_labels({normalize_model_id(otlp::text(pa, resource, "model"))}));
   } else if (name == "token.usage") {
-    emit(Quantity::kTokens, join_labels({normalize_model_id(attr(pa, resource, "model")),
-                                         token_type(attr(pa, resource, "type"))}));
+    emit(Quantity::kTokens, join_labels({normalize_model_id(otlp::text(pa, resource, "model")),
+                                         token_type(otlp::text(pa, resource, "type"))}));
   } else if (name == "code_edit_tool.decision") {
-    std::string tool = attr(pa, resource, "tool_name");
-    if (tool.empty()) tool = attr(pa, resource, "tool");  // name used before 2026
+    std::string tool = otlp::text(pa, resource, "tool_name");
+    if (tool.empty()) tool = otlp::text(pa, resource, "tool");  // name used before 2026
     tool = edit_tool(tool);
-    const std::string decision = decision_label(attr(pa, resource, "decision"));
-    std::string language = attr(pa, resource, "language");
+    const std::string decision = decision_label(otlp::text(pa, resource, "decision"));
+    std::string language = otlp::text(pa, resource, "language");
     if (language.empty()) language = "unknown";
     emit(Quantity::kToolDecisions, join_labels({tool, decision}));
     emit(Quantity::kEditDecisions, join_labels({tool, decision, language}));
   } else if (name == "active_time.total") {
-    emit(Quantity::kActiveTime, join_labels({attr(pa, resource, "type")}));
+    emit(Quantity::kActiveTime, join_labels({otlp::text(pa, resource, "type")}));
   }
 }
 
@@ -354,9 +343,9 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
   };
 
   if (name == "api_request") {
-    const std::string model = normalize_model_id(attr(a, resource, "model"));
+    const std::string model = normalize_model_id(otlp::text(a, resource, "model"));
     emit(Quantity::kApiRequests, join_labels({model}), 1);
-    if (const AttrValue* d = find_attr(a, resource, "duration_ms")) {
+    if (const AttrValue* d = otlp::find(a, resource, "duration_ms")) {
       if (auto ms = otlp::to_number(*d); ms && *ms >= 0) {
         const double seconds = *ms / 1000.0;
         emit(Quantity::kApiDurationBucket, join_labels({model, bucket_label(seconds)}), 1);
@@ -366,22 +355,22 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
     }
   } else if (name == "api_error") {
     std::string status;
-    if (const AttrValue* s = find_attr(a, resource, "status_code")) {
+    if (const AttrValue* s = otlp::find(a, resource, "status_code")) {
       if (auto n = otlp::to_number(*s)) status = std::to_string(static_cast<int64_t>(*n));
     }
     if (status.empty()) status = "none";
     emit(Quantity::kApiErrors,
-         join_labels({normalize_model_id(attr(a, resource, "model")), status}), 1);
+         join_labels({normalize_model_id(otlp::text(a, resource, "model")), status}), 1);
   } else if (name == "tool_result") {
-    std::string success = lower(attr(a, resource, "success"));
+    std::string success = util::lower(otlp::text(a, resource, "success"));
     if (success != "true" && success != "false") success = "unknown";
-    emit(Quantity::kToolResults, join_labels({attr(a, resource, "tool_name"), success}), 1);
+    emit(Quantity::kToolResults, join_labels({otlp::text(a, resource, "tool_name"), success}), 1);
   } else if (name == "user_prompt") {
     emit(Quantity::kUserPrompts, {}, 1);
   } else if (name == "tool_decision") {
     emit(Quantity::kPermissionDecisions,
          join_labels(
-             {attr(a, resource, "tool_name"), decision_label(attr(a, resource, "decision"))}),
+             {otlp::text(a, resource, "tool_name"), decision_label(otlp::text(a, resource, "decision"))}),
          1);
   }
   seen_[key] = received_s;

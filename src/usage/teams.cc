@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cce/usage/identity.h"
+#include "cce/util/strings.h"
 
 namespace cce::usage {
 
@@ -30,9 +31,9 @@ bool glob_match(std::string_view p, std::string_view t) {
 TeamResolver::TeamResolver(const std::map<std::string, std::string>& map) {
   for (const auto& [k, v] : map) {
     if (k.find_first_of("*?") == std::string::npos) {
-      exact_[lower(k)] = v;
+      exact_[util::lower(k)] = v;
     } else {
-      patterns_.emplace_back(lower(k), v);
+      patterns_.emplace_back(util::lower(k), v);
     }
   }
   auto literal = [](const std::string& p) {
@@ -44,7 +45,7 @@ TeamResolver::TeamResolver(const std::map<std::string, std::string>& map) {
 }
 
 std::string TeamResolver::team(const ActorInfo& actor) const {
-  const std::string id = actor.id.type == ActorType::kUser ? actor.id.id : lower(actor.id.id);
+  const std::string id = actor.id.type == ActorType::kUser ? actor.id.id : util::lower(actor.id.id);
   if (auto it = exact_.find(id); it != exact_.end()) return it->second;
   for (const auto& [pattern, team] : patterns_) {
     if (glob_match(pattern, id)) return team;

@@ -108,13 +108,13 @@ TEST_CASE("a body that is not a usage report is a page error") {
 }
 
 TEST_CASE("backfill progress round-trips") {
-  admin::BackfillProgress p{*util::Date::parse("2025-11-23"), *util::Date::parse("2026-10-01")};
-  auto back = admin::BackfillProgress::parse(p.serialize());
+  ingest::BackfillProgress p{*util::Date::parse("2025-11-23"), *util::Date::parse("2026-10-01")};
+  auto back = ingest::BackfillProgress::parse(p.serialize());
   REQUIRE(back);
   CHECK(back->oldest == p.oldest);
   CHECK(back->next == p.next);
   CHECK(p.remaining() == 313);
-  CHECK(admin::BackfillProgress{p.oldest, p.oldest - 1}.done());
+  CHECK(ingest::BackfillProgress{p.oldest, p.oldest - 1}.done());
 }
 
 TEST_CASE("an API day replaces that day's slice; rows of an actor are summed") {

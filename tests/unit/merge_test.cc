@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cce/admin/usage_report.h"
+#include "cce/ingest/persistence.h"
 #include "cce/metrics/usage_collector.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
@@ -234,7 +235,7 @@ TEST_CASE("counters never decrease: revisions, pruning and a reload") {
   usage::Ledger ledger;
   usage::OtelNormalizer n({}, 3600, 86400);
   auto step = [&](usage::LedgerChanges ch) {
-    store->write_changes(ch, {});
+    store->write(ingest::to_batch(ch));
     ledger.apply(ch);
     seen.push_back(total(ledger, kDev, Quantity::kCostUsd, "claude-opus-5"));
   };
@@ -248,16 +249,16 @@ TEST_CASE("counters never decrease: revisions, pruning and a reload") {
   step(ledger.stage_otel({cost(kToday, 1.0)}, {{kDev, "", 1}}, kToday));  // + today: 4
   // Reload from the store: the same counter.
   usage::Ledger reloaded;
-  store->load(reloaded, n);
+  ingest::load(*store, reloaded, n);
   seen.push_back(total(reloaded, kDev, Quantity::kCostUsd, "claude-opus-5"));
   // Yesterday leaves the retention window: the counter keeps it.
   auto pruned = reloaded.stage_prune(kToday);
   CHECK(pruned.days_pruned.size() == 1);
-  store->write_changes(pruned, {});
+  store->write(ingest::to_batch(pruned));
   reloaded.apply(pruned);
   seen.push_back(total(reloaded, kDev, Quantity::kCostUsd, "claude-opus-5"));
   usage::Ledger again;
-  store->load(again, n);
+  ingest::load(*store, again, n);
   seen.push_back(total(again, kDev, Quantity::kCostUsd, "claude-opus-5"));
   const std::vector<double> want = {2, 2, 3, 3, 4, 4, 4, 4};
   REQUIRE(seen.size() == want.size());
@@ -335,4 +336,34 @@ TEST_CASE("prices are exposed per token for the models in use, and only for pric
   CHECK(price["claude-opus-5 output"] == doctest::Approx(25e-6));
   CHECK(price["claude-opus-5 cache_read"] == doctest::Approx(0.5e-6));
   CHECK(price["claude-opus-5 cache_creation"] == doctest::Approx(6.25e-6));  // 5-minute writes
+}
+
+TEST_CASE("staging has no side effects: a change never applied leaves no actors behind") {
+  usage::LedgerOptions options;
+  options.max_actors = 2;
+  usage::Ledger ledger(options);
+  const usage::ActorId a{usage::ActorType::kUser, "a@example.com"};
+  const usage::ActorId b{usage::ActorType::kUser, "b@example.com"};
+  const usage::ActorId c{usage::ActorType::kUser, "c@example.com"};
+  // A commit that failed: staged, never applied.
+  auto failed = ledger.stage_otel(
+      {ob(a, kToday, Quantity::kCommits, "", 1), ob(b, kToday, Quantity::kCommits, "", 1)},
+      {{a, "", 1}, {b, "", 1}}, kToday);
+  CHECK(failed.new_actors.size() == 2);
+  CHECK(ledger.actor_count() == 0);
+  // The retry of another client's data: c is a real actor, not folded into "__other__".
+  auto ok = ledger.stage_otel({ob(c, kToday, Quantity::kCommits, "", 3)}, {{c, "", 1}}, kToday);
+  CHECK(ok.overflowed == 0);
+  ledger.apply(ok);
+  CHECK(ledger.actor_count() == 1);
+  CHECK(total(ledger, c, Quantity::kCommits, "") == 3);
+  // Within one change the guard still counts the actors it introduces.
+  auto many = ledger.stage_otel(
+      {ob(a, kToday, Quantity::kCommits, "", 1), ob(b, kToday, Quantity::kCommits, "", 1)},
+      {{a, "", 1}, {b, "", 1}}, kToday);
+  CHECK(many.overflowed == 1);
+  ledger.apply(many);
+  CHECK(ledger.actor_count() == 3);  // c, a and "__other__" (which the guard never folds)
+  CHECK(total(ledger, {usage::ActorType::kUser, usage::Ledger::kOverflowActor},
+              Quantity::kCommits, "") == 1);
 }

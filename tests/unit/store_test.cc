@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include "cce/ingest/persistence.h"
 #include "cce/store/store.h"
 #include "cce/usage/ledger.h"
 #include "test_support.h"
@@ -53,7 +54,7 @@ TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
   usage::OtelNormalizer normalizer({}, 3600, 86400);
   {
     auto store = store::Store::open(path, store::Synchronous::kFull);
-    CHECK(store->schema_version() == store::Store::kSchemaVersion);
+    CHECK(store->schema_version() == store::Store::latest_schema_version());
     usage::IngestResult state;
     state.received_at = 1795314293;
     state.seen_keys = {42, 43};
@@ -69,13 +70,15 @@ TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
     auto changes = ledger.stage_otel(
         batch, {{{usage::ActorType::kUser, "dev@example.com"}, "eng", 1795314293}},
         *util::Date::parse("2026-11-22"));
-    store->write_ingest(changes, {&state});
+    store::Batch rows = ingest::to_batch(changes);
+    ingest::add_ingest_state(rows, state);
+    store->write(rows);
     ledger.apply(changes);
   }
   usage::Ledger reloaded;
   usage::OtelNormalizer renormalizer({}, 3600, 86400);
   auto store = store::Store::open(path, store::Synchronous::kFull);
-  store->load(reloaded, renormalizer);
+  ingest::load(*store, reloaded, renormalizer);
   CHECK(dump(reloaded) == dump(ledger));
   CHECK(dump(reloaded).find(
             "2026-11-22 otel user:dev@example.com cost_usd claude-opus-5 = 0.3000003") !=
@@ -102,10 +105,10 @@ TEST_CASE("a failed write leaves the store untouched") {
   // A daily cell whose actor has no key: the write throws midway and must roll back.
   changes.daily.push_back({usage::Source::kOtel, *util::Date::parse("2026-11-22"), 99,
                            usage::QKey{Quantity::kCommits, ""}, 5});
-  CHECK_THROWS(store->write_ingest(changes, {}));
+  CHECK_THROWS(store->write(ingest::to_batch(changes)));
   usage::Ledger reloaded;
   usage::OtelNormalizer n({}, 3600, 86400);
-  store->load(reloaded, n);
+  ingest::load(*store, reloaded, n);
   CHECK(reloaded.actor_count() == 0);
 }
 
@@ -128,4 +131,55 @@ TEST_CASE("state values persist") {
   }
   auto s = store::Store::open(dir.file("s.db"), store::Synchronous::kFull);
   CHECK(*s->get_state("k") == "v1");
+}
+
+TEST_CASE("a write that fails midway rolls back every row of its batch") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  store::Store::open(path, store::Synchronous::kNormal);
+  {
+    // The last table written refuses one row, after the earlier tables took theirs.
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db,
+                 "CREATE TRIGGER refuse BEFORE INSERT ON state WHEN NEW.key = 'boom' "
+                 "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                 nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  auto store = store::Store::open(path, store::Synchronous::kNormal);
+  store::Batch batch;
+  batch.actors.push_back({"user:a@example.com", "", 1, 0});
+  batch.daily.push_back({"otel", "2026-11-22", "user:a@example.com", "commits", "", 1});
+  batch.totals.push_back({"user:a@example.com", "commits", "", 1});
+  batch.seen.push_back({42, 1});
+  batch.state.emplace_back("boom", "x");
+  CHECK_THROWS_WITH_AS(store->write(batch), doctest::Contains("refused"), store::StoreError);
+  const auto rows = store->read_ledger();
+  CHECK(rows.actors.empty());
+  CHECK(rows.daily.empty());
+  CHECK(rows.totals.empty());
+  CHECK(store->read_ingest_state().seen.empty());
+  batch.state.clear();
+  store->write(batch);
+  CHECK(store->read_ledger().daily.size() == 1);
+}
+
+TEST_CASE("rows the agent cannot read are counted and left out, not dropped silently") {
+  store::LedgerRows rows;
+  rows.actors.push_back({"user:a@example.com", "", 1, 0});
+  rows.actors.push_back({"robot:x", "", 1, 0});  // unknown actor type
+  rows.daily.push_back({"otel", "2026-11-22", "user:a@example.com", "commits", "", 2});
+  rows.daily.push_back({"otel", "2026-11-22", "user:a@example.com", "telepathy", "", 1});
+  rows.daily.push_back({"otel", "22/11/2026", "user:a@example.com", "commits", "", 1});
+  rows.totals.push_back({"user:a@example.com", "commits", "", 2});
+  rows.totals.push_back({"user:a@example.com", "", "", 1});
+  usage::Ledger ledger;
+  const auto report = ingest::restore_ledger(rows, ledger);
+  CHECK(report.rows == 7);
+  CHECK(report.skipped == 4);
+  REQUIRE(report.examples.size() == 4);
+  CHECK(report.examples[0].find("robot:x") != std::string::npos);
+  CHECK(report.examples[2].find("22/11/2026") != std::string::npos);
+  CHECK(ledger.actor_count() == 1);
 }

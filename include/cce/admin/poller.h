@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cce/admin/client.h"
+#include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
 #include "cce/usage/observation.h"
 #include "cce/util/civil_date.h"
@@ -27,33 +28,12 @@ struct PollerOptions {
   int max_attempts = 8;
 };
 
-// Where the backfill stands: days from `next` down to `oldest` are still to fetch.
-struct BackfillProgress {
-  util::Date oldest;
-  util::Date next;
-  bool done() const { return next < oldest; }
-  int remaining() const { return done() ? 0 : next - oldest + 1; }
-  std::string serialize() const;
-  static std::optional<BackfillProgress> parse(const std::string& s);
-};
-
-// Receives each fetched day. Implementations replace the day's Admin API slice and record the
-// progress in one transaction, and return false when that failed (the day is fetched again).
-class DaySink {
- public:
-  virtual ~DaySink() = default;
-  virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                               std::optional<BackfillProgress> progress) = 0;
-  virtual bool save_progress(const BackfillProgress& progress) = 0;
-  virtual std::optional<BackfillProgress> load_progress() = 0;
-};
-
 // Polls the Claude Code usage report: on first start a backfill of backfill_days, newest
 // first, resumable; then every poll_interval the last refresh_days again. Runs on its own
 // thread; no failure of the API reaches OTLP ingestion or /metrics.
 class Poller {
  public:
-  Poller(PollerOptions options, UsageReportClient& client, DaySink& sink,
+  Poller(PollerOptions options, UsageReportClient& client, ingest::DaySink& sink,
          metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret);
   ~Poller();
 
@@ -64,7 +44,7 @@ class Poller {
   // refused (401/403/404/…), the cycle stops; kGaveUp: retries used up.
   enum class DayOutcome { kStored, kSkipped, kHalted, kGaveUp, kStopped };
   // Fetches every page of one day and hands it to the sink (synchronous; used by the loop).
-  DayOutcome poll_day(util::Date day, std::optional<BackfillProgress> progress);
+  DayOutcome poll_day(util::Date day, std::optional<ingest::BackfillProgress> progress);
 
  private:
   struct Fetched;
@@ -75,7 +55,7 @@ class Poller {
 
   PollerOptions options_;
   UsageReportClient& client_;
-  DaySink& sink_;
+  ingest::DaySink& sink_;
   metrics::AgentMetrics& metrics_;
   const util::Clock& clock_;
   std::string secret_;

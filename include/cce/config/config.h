@@ -2,12 +2,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "cce/store/store.h"
+#include "cce/store/options.h"
 #include "cce/usage/identity.h"
 #include "cce/usage/pricing.h"
 

@@ -28,6 +28,11 @@ struct Attribute {
 using Attributes = std::vector<Attribute>;
 
 const AttrValue* find(const Attributes& attrs, std::string_view key);
+// A data point's or log record's attribute, else the resource's: Claude Code puts some
+// attributes (user.email, model, …) on either. An empty point value counts as absent.
+const AttrValue* find(const Attributes& point, const Attributes& resource, std::string_view key);
+// Its text form (to_text), empty when neither has the key.
+std::string text(const Attributes& point, const Attributes& resource, std::string_view key);
 // Text form of a value: strings as-is, numbers in shortest round-trip form, bools as
 // "true"/"false", empty for an empty value.
 std::string to_text(const AttrValue& v);

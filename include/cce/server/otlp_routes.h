@@ -5,26 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
 #include "cce/otlp/types.h"
 
 namespace cce::server {
-
-// What became of a decoded request.
-struct IngestReply {
-  bool stored = true;  // false: could not be committed (the client hears 503 and retries)
-  size_t rejected = 0;
-  std::string message;  // for the partial-success answer
-};
-
-// Where decoded OTLP requests go. Implementations answer only once the data is durable.
-class OtlpSink {
- public:
-  virtual ~OtlpSink() = default;
-  virtual IngestReply ingest(otlp::MetricsRequest req) = 0;
-  virtual IngestReply ingest(otlp::LogsRequest req) = 0;
-  virtual void discarded_spans(size_t n) = 0;
-};
 
 struct OtlpRouteOptions {
   size_t max_body_bytes = 64u << 20;
@@ -34,7 +19,7 @@ struct OtlpRouteOptions {
 // POST /v1/metrics, /v1/logs, /v1/traces per the OTLP/HTTP specification: protobuf or JSON,
 // gzip, chunked; 400 undecodable, 401 unauthenticated, 413 too large (after decompression),
 // 415 unsupported type or encoding; responses in the request's content type.
-void mount_otlp_routes(httplib::Server& server, OtlpSink& sink, metrics::AgentMetrics& metrics,
+void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
                        OtlpRouteOptions options);
 
 // Constant-time equality, for secrets.

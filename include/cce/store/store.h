@@ -6,10 +6,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "cce/usage/ledger.h"
-#include "cce/usage/otel_normalizer.h"
+#include "cce/store/options.h"
 
 struct sqlite3;
 
@@ -20,16 +20,79 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Synchronous { kNormal, kFull };
+// The store's rows, as plain values: the store knows tables, not what the numbers mean. The
+// ingest module converts between these and the ledger and normalizer.
+struct ActorRow {
+  std::string actor_key;  // "<actor_type>:<actor>"
+  std::string otel_team;
+  double last_seen_otel = 0;
+  double last_seen_api = 0;
+};
+struct DailyRow {
+  std::string source;  // otel | api | counted
+  std::string date;    // YYYY-MM-DD (UTC)
+  std::string actor_key;
+  std::string quantity;
+  std::string labels;  // label values joined by 0x1f
+  double value = 0;
+};
+struct TotalRow {
+  std::string actor_key;
+  std::string quantity;
+  std::string labels;
+  double value = 0;
+};
+struct SeriesRow {
+  uint64_t series = 0;
+  uint64_t start_ns = 0;
+  uint64_t time_ns = 0;
+  double value = 0;
+  int64_t seen_at = 0;
+};
+struct SeenRow {
+  uint64_t key = 0;
+  int64_t seen_at = 0;
+};
+struct IdentityRow {
+  std::string account;
+  std::string email;
+};
+
+// What the ledger is made of.
+struct LedgerRows {
+  std::vector<ActorRow> actors;
+  std::vector<DailyRow> daily;
+  std::vector<TotalRow> totals;
+};
+// What OTLP duplicate detection and cumulative conversion need.
+struct IngestStateRows {
+  std::vector<SeriesRow> series;
+  std::vector<SeenRow> seen;
+  std::vector<IdentityRow> identities;
+};
+
+// One transaction's worth of writes, applied in this order: deletions, then upserts.
+struct Batch {
+  std::vector<std::string> days_deleted;      // every source
+  std::vector<std::string> api_days_deleted;  // the Admin API slice only
+  std::vector<ActorRow> actors;
+  std::vector<DailyRow> daily;
+  std::vector<TotalRow> totals;
+  std::vector<SeriesRow> series;
+  std::vector<SeenRow> seen;
+  std::vector<IdentityRow> identities;
+  std::vector<std::pair<std::string, std::string>> state;
+};
 
 // The embedded SQLite store (WAL). Holds the ledger's numbers and the OTLP ingest state so both
 // survive a restart. Every write is one transaction.
 //
 // Thread-safety: one connection, serialized by an internal mutex; in practice only the ingest
-// writer and the Admin API poller write, and start-up reads.
+// writer writes, and start-up reads.
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  // The schema this agent writes: the number of migrations it knows.
+  static int latest_schema_version();
 
   // Opens (creating if needed) and migrates the database. Throws StoreError.
   static std::unique_ptr<Store> open(const std::string& path, Synchronous sync);
@@ -39,20 +102,11 @@ class Store {
 
   int schema_version() const;
 
-  // Fills the ledger and the normalizer from what is stored.
-  void load(usage::Ledger& ledger, usage::OtelNormalizer& normalizer);
-  void load_ledger(usage::Ledger& ledger);
-  void load_normalizer(usage::OtelNormalizer& normalizer);
+  LedgerRows read_ledger();
+  IngestStateRows read_ingest_state();
 
-  // Writes the changes of one group of OTLP requests, and the ingest state they moved, in one
-  // transaction. Throws StoreError (nothing is written then).
-  void write_ingest(const usage::LedgerChanges& changes,
-                    const std::vector<const usage::IngestResult*>& results);
-
-  // Writes ledger changes (e.g. one replaced Admin API day) and state values in one
-  // transaction. Throws StoreError (nothing is written then).
-  void write_changes(const usage::LedgerChanges& changes,
-                     const std::vector<std::pair<std::string, std::string>>& state);
+  // Writes the batch in one transaction. Throws StoreError (nothing is written then).
+  void write(const Batch& batch);
 
   // Drops duplicate-detection keys and cumulative series older than the cut-offs.
   void prune(int64_t seen_before, int64_t series_before);

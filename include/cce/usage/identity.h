@@ -49,6 +49,4 @@ class IdentityResolver {
   std::map<std::string, std::string> learned_;
 };
 
-std::string lower(std::string_view s);
-
 }  // namespace cce::usage

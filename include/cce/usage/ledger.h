@@ -43,6 +43,8 @@ struct LedgerChanges {
   std::vector<Daily> daily;
   std::vector<Total> totals;
   std::vector<Actor> actors;
+  // Actors this change introduces, with the index each gets when it is applied.
+  std::vector<std::pair<uint32_t, ActorId>> new_actors;
   // Days whose whole Admin API slice is replaced by the kApi `daily` cells.
   std::vector<util::Date> api_days_replaced;
   // Days dropped from the store (retention); the counters keep what they counted.
@@ -51,8 +53,8 @@ struct LedgerChanges {
   // Storage key (ActorId::key()) of every actor index referenced above.
   std::unordered_map<uint32_t, std::string> actor_keys;
   bool empty() const {
-    return daily.empty() && totals.empty() && actors.empty() && api_days_replaced.empty() &&
-           days_pruned.empty();
+    return daily.empty() && totals.empty() && actors.empty() && new_actors.empty() &&
+           api_days_replaced.empty() && days_pruned.empty();
   }
 };
 
@@ -68,6 +70,9 @@ QCells merged_cells(const QCells& slice, const LedgerOptions& options);
 // had ("counted"); a counter is the sum of those over all days, so a downward revision (the API
 // replacing a higher OTel figure) is absorbed and counters never decrease, even when old days
 // are pruned.
+//
+// Staging has no side effects: a change that is never applied (its commit failed) leaves the
+// ledger as it was. Changes must be applied in the order they were staged.
 //
 // Thread-safety: stage/apply/restore come from the single writer thread; read() and
 // options() may be called from any thread.
@@ -111,7 +116,13 @@ class Ledger {
 
  private:
   using Overlay = std::map<std::pair<util::Date, uint32_t>, Unit>;
-  uint32_t intern(const ActorId& actor, bool guarded, size_t* overflowed);  // mu_ held
+  uint32_t intern(const ActorId& actor);  // restore only (no guard); mu_ held
+  // The index an actor has, or will have once `changes` is applied (then recorded in
+  // changes.new_actors); applies the cardinality guard.
+  uint32_t stage_actor(const ActorId& actor, LedgerChanges& changes,
+                       std::unordered_map<std::string, uint32_t>& pending,
+                       bool count_overflow) const;
+  ActorInfo staged_info(uint32_t index, const LedgerChanges& changes) const;
   // Recomputes the merged values of the touched units and records counted/total changes.
   void stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
                    std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const;

@@ -7,39 +7,38 @@
 #include <thread>
 #include <variant>
 
-#include "cce/admin/poller.h"
+#include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
-#include "cce/server/otlp_routes.h"
 #include "cce/store/store.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
 #include "cce/util/clock.h"
 
-namespace cce::app {
+namespace cce::ingest {
 
 // The one writer of the ledger and the store. HTTP threads hand it decoded OTLP requests, the
 // Admin API poller hands it fetched days, and each waits; it normalizes OTLP requests in
 // arrival order, writes a group of them in one SQLite transaction (group commit), and only then
 // applies them to the in-memory ledger and releases the waiters. If a commit fails, nothing is
 // counted, the ingest state is reloaded from the store, and the clients hear 503.
-class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
+class Pipeline final : public OtlpSink, public DaySink {
  public:
-  IngestPipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
+  Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
                  metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days);
-  ~IngestPipeline() override;
+  ~Pipeline() override;
 
   void start();
   // Finishes what is queued, then stops the writer.
   void stop();
 
-  server::IngestReply ingest(otlp::MetricsRequest req) override;
-  server::IngestReply ingest(otlp::LogsRequest req) override;
+  IngestReply ingest(otlp::MetricsRequest req) override;
+  IngestReply ingest(otlp::LogsRequest req) override;
   void discarded_spans(size_t n) override;
 
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<admin::BackfillProgress> progress) override;
-  bool save_progress(const admin::BackfillProgress& progress) override;
-  std::optional<admin::BackfillProgress> load_progress() override;
+                       std::optional<BackfillProgress> progress) override;
+  bool save_progress(const BackfillProgress& progress) override;
+  std::optional<BackfillProgress> load_progress() override;
 
   static constexpr const char* kBackfillStateKey = "admin_api.backfill";
 
@@ -47,14 +46,14 @@ class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
   struct ApiDay {
     util::Date day;
     std::vector<usage::Observation> observations;
-    std::optional<admin::BackfillProgress> progress;
+    std::optional<BackfillProgress> progress;
   };
   using Request = std::variant<otlp::MetricsRequest, otlp::LogsRequest, ApiDay>;
   struct Job {
     Request request;
-    std::promise<server::IngestReply> reply;
+    std::promise<IngestReply> reply;
   };
-  server::IngestReply submit(Request request);
+  IngestReply submit(Request request);
   void process_api_day(Job& job);
   void prune_days(util::Date today);
   void run();
@@ -75,4 +74,4 @@ class IngestPipeline final : public server::OtlpSink, public admin::DaySink {
   util::TimePoint last_prune_{};
 };
 
-}  // namespace cce::app
+}  // namespace cce::ingest

@@ -1,14 +1,16 @@
-#include "cce/app/ingest_pipeline.h"
+#include "cce/ingest/pipeline.h"
 
 #include <spdlog/spdlog.h>
 
-namespace cce::app {
+#include "cce/ingest/persistence.h"
+
+namespace cce::ingest {
 
 namespace {
 constexpr size_t kMaxGroup = 256;
 }
 
-IngestPipeline::IngestPipeline(store::Store& store, usage::Ledger& ledger,
+Pipeline::Pipeline(store::Store& store, usage::Ledger& ledger,
                                usage::OtelNormalizer& normalizer, metrics::AgentMetrics& metrics,
                                const util::Clock& clock, int retention_days)
     : store_(store),
@@ -18,17 +20,17 @@ IngestPipeline::IngestPipeline(store::Store& store, usage::Ledger& ledger,
       clock_(clock),
       retention_days_(retention_days) {}
 
-IngestPipeline::~IngestPipeline() {
+Pipeline::~Pipeline() {
   stop();
 }
 
-void IngestPipeline::start() {
+void Pipeline::start() {
   last_prune_ = clock_.now();
   prune_days(util::Date::from_time(last_prune_));
   writer_ = std::thread([this] { run(); });
 }
 
-void IngestPipeline::stop() {
+void Pipeline::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -37,24 +39,24 @@ void IngestPipeline::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-server::IngestReply IngestPipeline::ingest(otlp::MetricsRequest req) {
+IngestReply Pipeline::ingest(otlp::MetricsRequest req) {
   return submit(std::move(req));
 }
-server::IngestReply IngestPipeline::ingest(otlp::LogsRequest req) {
+IngestReply Pipeline::ingest(otlp::LogsRequest req) {
   return submit(std::move(req));
 }
 
-void IngestPipeline::discarded_spans(size_t n) {
+void Pipeline::discarded_spans(size_t n) {
   metrics_.otlp_points("traces", "ignored", static_cast<double>(n));
   metrics_.otlp_received("traces", util::to_unix_seconds(clock_.now()));
 }
 
-bool IngestPipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                                     std::optional<admin::BackfillProgress> progress) {
+bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
+                                     std::optional<BackfillProgress> progress) {
   return submit(ApiDay{day, std::move(observations), progress}).stored;
 }
 
-bool IngestPipeline::save_progress(const admin::BackfillProgress& progress) {
+bool Pipeline::save_progress(const BackfillProgress& progress) {
   try {
     store_.set_state(kBackfillStateKey, progress.serialize());
     return true;
@@ -65,16 +67,16 @@ bool IngestPipeline::save_progress(const admin::BackfillProgress& progress) {
   }
 }
 
-std::optional<admin::BackfillProgress> IngestPipeline::load_progress() {
+std::optional<BackfillProgress> Pipeline::load_progress() {
   auto s = store_.get_state(kBackfillStateKey);
-  return s ? admin::BackfillProgress::parse(*s) : std::nullopt;
+  return s ? BackfillProgress::parse(*s) : std::nullopt;
 }
 
-server::IngestReply IngestPipeline::submit(Request request) {
-  std::future<server::IngestReply> reply;
+IngestReply Pipeline::submit(Request request) {
+  std::future<IngestReply> reply;
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return server::IngestReply{false, 0, "shutting down"};
+    if (stopping_) return IngestReply{false, 0, "shutting down"};
     Job job{std::move(request), {}};
     reply = job.reply.get_future();
     queue_.push_back(std::move(job));
@@ -83,7 +85,7 @@ server::IngestReply IngestPipeline::submit(Request request) {
   return reply.get();
 }
 
-void IngestPipeline::run() {
+void Pipeline::run() {
   for (;;) {
     std::vector<Job> group;
     {
@@ -113,11 +115,11 @@ void IngestPipeline::run() {
   }
 }
 
-void IngestPipeline::prune_days(util::Date today) {
+void Pipeline::prune_days(util::Date today) {
   usage::LedgerChanges changes = ledger_.stage_prune(today - (retention_days_ - 1));
   if (changes.empty()) return;
   try {
-    store_.write_changes(changes, {});
+    store_.write(to_batch(changes));
     ledger_.apply(changes);
     spdlog::info("store: dropped {} day(s) older than {} days (counters keep them)",
                  changes.days_pruned.size(), retention_days_);
@@ -127,31 +129,31 @@ void IngestPipeline::prune_days(util::Date today) {
   }
 }
 
-void IngestPipeline::process_api_day(Job& job) {
+void Pipeline::process_api_day(Job& job) {
   auto& d = std::get<ApiDay>(job.request);
   const util::Date today = util::Date::from_time(clock_.now());
   if (d.day < today - (retention_days_ - 1)) {
     // Older than the store keeps: its counted values are gone, so storing it would count twice.
-    job.reply.set_value(server::IngestReply{true, 0, {}});
+    job.reply.set_value(IngestReply{true, 0, {}});
     return;
   }
   usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
   metrics_.actor_overflow(changes.overflowed);
-  std::vector<std::pair<std::string, std::string>> state;
-  if (d.progress) state.emplace_back(kBackfillStateKey, d.progress->serialize());
   try {
-    store_.write_changes(changes, state);
+    store::Batch batch = to_batch(changes);
+    if (d.progress) batch.state.emplace_back(kBackfillStateKey, d.progress->serialize());
+    store_.write(batch);
   } catch (const std::exception& e) {
     metrics_.store_error();
     spdlog::error("store: could not commit Admin API day {}: {}", d.day.str(), e.what());
-    job.reply.set_value(server::IngestReply{false, 0, {}});
+    job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
   ledger_.apply(changes);
-  job.reply.set_value(server::IngestReply{true, 0, {}});
+  job.reply.set_value(IngestReply{true, 0, {}});
 }
 
-void IngestPipeline::process(std::vector<Job>& all) {
+void Pipeline::process(std::vector<Job>& all) {
   // Admin API days are written one by one; OTLP requests as one group.
   std::vector<Job> group;
   for (auto& job : all) {
@@ -182,22 +184,22 @@ void IngestPipeline::process(std::vector<Job>& all) {
   usage::LedgerChanges changes =
       ledger_.stage_otel(observations, actors, util::Date::from_time(now));
   metrics_.actor_overflow(changes.overflowed);
-  std::vector<const usage::IngestResult*> ptrs;
-  for (const auto& r : results)
-    ptrs.push_back(&r);
   try {
-    store_.write_ingest(changes, ptrs);
+    store::Batch batch = to_batch(changes);
+    for (const auto& r : results)
+      add_ingest_state(batch, r);
+    store_.write(batch);
   } catch (const std::exception& e) {
     metrics_.store_error();
     spdlog::error("store: could not commit {} OTLP request(s), answering 503: {}", group.size(),
                   e.what());
     try {
-      store_.load_normalizer(normalizer_);  // undo the state the failed group moved
+      load_normalizer(store_, normalizer_);  // undo the state the failed group moved
     } catch (const std::exception& e2) {
       spdlog::error("store: reloading ingest state failed: {}", e2.what());
     }
     for (auto& job : group)
-      job.reply.set_value(server::IngestReply{false, 0, {}});
+      job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
   ledger_.apply(changes);
@@ -214,8 +216,8 @@ void IngestPipeline::process(std::vector<Job>& all) {
     if (r.rejected > 0) {
       message = std::to_string(r.rejected) + " rejected: " + r.rejection_message;
     }
-    group[i].reply.set_value(server::IngestReply{true, r.rejected, std::move(message)});
+    group[i].reply.set_value(IngestReply{true, r.rejected, std::move(message)});
   }
 }
 
-}  // namespace cce::app
+}  // namespace cce::ingest

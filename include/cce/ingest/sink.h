@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cce/otlp/types.h"
+#include "cce/usage/observation.h"
+#include "cce/util/civil_date.h"
+
+namespace cce::ingest {
+
+// The contracts between the sources (the OTLP routes, the Admin API poller) and the single
+// writer that makes their data durable.
+
+// What became of a decoded request.
+struct IngestReply {
+  bool stored = true;  // false: could not be committed (the client hears 503 and retries)
+  size_t rejected = 0;
+  std::string message;  // for the partial-success answer
+};
+
+// Where decoded OTLP requests go. Implementations answer only once the data is durable.
+class OtlpSink {
+ public:
+  virtual ~OtlpSink() = default;
+  virtual IngestReply ingest(otlp::MetricsRequest req) = 0;
+  virtual IngestReply ingest(otlp::LogsRequest req) = 0;
+  virtual void discarded_spans(size_t n) = 0;
+};
+
+// Where the Admin API backfill stands: days from `next` down to `oldest` are still to fetch.
+struct BackfillProgress {
+  util::Date oldest;
+  util::Date next;
+  bool done() const { return next < oldest; }
+  int remaining() const { return done() ? 0 : next - oldest + 1; }
+  std::string serialize() const;
+  static std::optional<BackfillProgress> parse(const std::string& s);
+};
+
+// Receives each fetched Admin API day. Implementations replace the day's Admin API slice and
+// record the progress in one transaction, and return false when that failed (the day is
+// fetched again).
+class DaySink {
+ public:
+  virtual ~DaySink() = default;
+  virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
+                               std::optional<BackfillProgress> progress) = 0;
+  virtual bool save_progress(const BackfillProgress& progress) = 0;
+  virtual std::optional<BackfillProgress> load_progress() = 0;
+};
+
+}  // namespace cce::ingest

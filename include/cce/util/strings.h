@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cce::util {
+
+// ASCII lower case (emails, header values, enum-like attribute values).
+std::string lower(std::string_view s);
+// Without leading and trailing ASCII whitespace (spaces, tabs, CR, LF).
+std::string_view trim(std::string_view s);
+// Lower-case hexadecimal of raw bytes.
+std::string hex(std::string_view bytes);
+
+}  // namespace cce::util
