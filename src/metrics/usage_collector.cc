@@ -15,101 +15,6 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 using usage::Quantity;
 
-struct FamilySpec {
-  const char* daily;  // merged daily gauge, or nullptr
-  const char* total;  // counter
-  const char* help_daily;
-  const char* help_total;
-};
-
-// Per quantity: the family names of docs/metrics.md.
-std::optional<FamilySpec> spec(Quantity q) {
-  switch (q) {
-    case Quantity::kCostUsd:
-      return FamilySpec{"claude_code_daily_cost_usd", "claude_code_cost_usd_total",
-                        "Estimated cost in USD per UTC day (merged: the Admin API where it has the "
-                        "day, else OTel).",
-                        "Estimated cost in USD, merged over all stored days; never decreases."};
-    case Quantity::kTokens:
-      return FamilySpec{"claude_code_daily_tokens", "claude_code_tokens_total",
-                        "Tokens per UTC day by type (merged).",
-                        "Tokens by type, merged over all stored days; never decreases."};
-    case Quantity::kSessions:
-      return FamilySpec{"claude_code_daily_sessions", "claude_code_sessions_total",
-                        "Claude Code sessions started per UTC day (merged).",
-                        "Claude Code sessions started, merged; never decreases."};
-    case Quantity::kLinesAdded:
-      return FamilySpec{"claude_code_daily_lines_added", "claude_code_lines_added_total",
-                        "Lines of code added per UTC day (merged).",
-                        "Lines of code added, merged; never decreases."};
-    case Quantity::kLinesRemoved:
-      return FamilySpec{"claude_code_daily_lines_removed", "claude_code_lines_removed_total",
-                        "Lines of code removed per UTC day (merged).",
-                        "Lines of code removed, merged; never decreases."};
-    case Quantity::kCommits:
-      return FamilySpec{"claude_code_daily_commits", "claude_code_commits_total",
-                        "Git commits made by Claude Code per UTC day (merged).",
-                        "Git commits made by Claude Code, merged; never decreases."};
-    case Quantity::kPullRequests:
-      return FamilySpec{"claude_code_daily_pull_requests", "claude_code_pull_requests_total",
-                        "Pull requests created by Claude Code per UTC day (merged).",
-                        "Pull requests created by Claude Code, merged; never decreases."};
-    case Quantity::kToolDecisions:
-      return FamilySpec{"claude_code_daily_tool_decisions", "claude_code_tool_decisions_total",
-                        "Edit-tool permission decisions per UTC day (merged).",
-                        "Edit-tool permission decisions, merged; never decreases."};
-    case Quantity::kActiveTime:
-      return FamilySpec{nullptr, "claude_code_active_time_seconds_total", nullptr,
-                        "Active time in seconds (OTel): user = typing, cli = tools and model "
-                        "responses."};
-    case Quantity::kEditDecisions:
-      return FamilySpec{nullptr, "claude_code_otel_edit_decisions_total", nullptr,
-                        "Edit-tool decisions as OTel reports them, with the file language."};
-    case Quantity::kApiRequests:
-      return FamilySpec{nullptr, "claude_code_api_requests_total", nullptr,
-                        "Model API requests made by Claude Code (OTel api_request events)."};
-    case Quantity::kApiErrors:
-      return FamilySpec{nullptr, "claude_code_api_errors_total", nullptr,
-                        "Model API requests that finally failed (OTel api_error events); "
-                        "status_code=\"none\" when no HTTP status was received."};
-    case Quantity::kToolResults:
-      return FamilySpec{nullptr, "claude_code_tool_results_total", nullptr,
-                        "Tool executions by tool and success (OTel tool_result events)."};
-    case Quantity::kUserPrompts:
-      return FamilySpec{nullptr, "claude_code_user_prompts_total", nullptr,
-                        "Prompts submitted by users (OTel user_prompt events)."};
-    case Quantity::kPermissionDecisions:
-      return FamilySpec{nullptr, "claude_code_permission_decisions_total", nullptr,
-                        "Permission decisions for any tool (OTel tool_decision events)."};
-    default:
-      return std::nullopt;  // histogram parts are rendered separately
-  }
-}
-
-// Reconciliation groups: the `quantity` label of claude_code_reconciliation_gap.
-const char* gap_quantity(Quantity q) {
-  switch (q) {
-    case Quantity::kCostUsd:
-      return "cost_usd";
-    case Quantity::kTokens:
-      return "tokens";
-    case Quantity::kSessions:
-      return "sessions";
-    case Quantity::kLinesAdded:
-      return "lines_added";
-    case Quantity::kLinesRemoved:
-      return "lines_removed";
-    case Quantity::kCommits:
-      return "commits";
-    case Quantity::kPullRequests:
-      return "pull_requests";
-    case Quantity::kToolDecisions:
-      return "tool_decisions";
-    default:
-      return nullptr;
-  }
-}
-
 using Labels = std::vector<ClientMetric::Label>;
 
 // Builds families. With `fold` (label transforms that can merge actors, e.g. privacy "domain"),
@@ -119,18 +24,19 @@ class Builder {
  public:
   explicit Builder(bool fold) : fold_(fold) {}
 
-  void declare(const std::string& name, const char* help, MetricType type) {
+  void declare(std::string_view name, std::string_view help, MetricType type) {
     if (index_.count(name)) return;
-    index_[name] = families_.size();
-    families_.push_back(Family{MetricFamily{name, help, type, {}}, {}});
+    index_.emplace(std::string(name), families_.size());
+    families_.push_back(
+        Family{MetricFamily{std::string(name), std::string(help), type, {}}, {}});
   }
   // How a sample meets another with the same labels: kAsBuilt follows `fold`; kSum and kMax
   // always fold (aggregating families, timestamps).
   enum class Combine { kAsBuilt, kSum, kMax };
-  void add(const std::string& name, const char* help, MetricType type, Labels labels, double v,
+  void add(std::string_view name, std::string_view help, MetricType type, Labels labels, double v,
            Combine combine = Combine::kAsBuilt) {
     declare(name, help, type);
-    Family& f = families_[index_[name]];
+    Family& f = families_[index_.find(name)->second];
     if (!fold_ && combine == Combine::kAsBuilt) {
       ClientMetric m;
       m.label = std::move(labels);
@@ -151,9 +57,9 @@ class Builder {
     double& slot = type == MetricType::Counter ? m.counter.value : m.gauge.value;
     slot = fresh ? v : (combine == Combine::kMax ? std::max(slot, v) : slot + v);
   }
-  MetricFamily& raw(const std::string& name, const char* help, MetricType type) {
+  MetricFamily& raw(std::string_view name, std::string_view help, MetricType type) {
     declare(name, help, type);
-    return families_[index_[name]].family;
+    return families_[index_.find(name)->second].family;
   }
   std::vector<MetricFamily> take() {
     std::vector<MetricFamily> out;
@@ -168,7 +74,7 @@ class Builder {
     std::map<std::string, size_t> pos;
   };
   bool fold_;
-  std::map<std::string, size_t> index_;
+  std::map<std::string, size_t, std::less<>> index_;
   std::vector<Family> families_;
 };
 
@@ -205,11 +111,9 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   const usage::LedgerOptions& lopts = ledger_.options();
 
   // Declare every family up front so they appear (empty) before the first data arrives.
-  for (size_t i = 0; i < usage::kQuantityCount; ++i) {
-    if (auto s = spec(static_cast<Quantity>(i))) {
-      if (s->daily) b.declare(s->daily, s->help_daily, MetricType::Gauge);
-      b.declare(s->total, s->help_total, MetricType::Counter);
-    }
+  for (const auto& q : usage::kQuantities) {
+    if (!q.daily_family.empty()) b.declare(q.daily_family, q.daily_help, MetricType::Gauge);
+    if (!q.total_family.empty()) b.declare(q.total_family, q.total_help, MetricType::Counter);
   }
   const char* kGapHelp =
       "OTel value minus Admin API value for each (date, actor) both sources have, in the window.";
@@ -276,23 +180,25 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         }
         if (!in_window) continue;
         for (const auto& [k, v] : merged) {
-          auto s = spec(k.quantity);
+          const auto& q = usage::info(k.quantity);
           Labels l{label("date", date)};
           auto a = who(actor);
           l.insert(l.end(), a.begin(), a.end());
           add_quantity_labels(l, k);
           l.push_back(label("source", std::string(usage::to_string(w))));
-          b.add(s->daily, s->help_daily, MetricType::Gauge, std::move(l), v);
+          b.add(q.daily_family, q.daily_help, MetricType::Gauge, std::move(l), v);
         }
         if (unit.api.empty() || unit.otel.empty()) continue;
-        std::map<std::string, double> gap;
+        std::map<std::string_view, double> gap;
         for (const auto& [k, v] : usage::merged_cells(unit.otel, lopts))
-          gap[gap_quantity(k.quantity)] += v;
+          gap[usage::info(k.quantity).gap] += v;
         for (const auto& [k, v] : usage::merged_cells(unit.api, lopts))
-          gap[gap_quantity(k.quantity)] -= v;
+          gap[usage::info(k.quantity).gap] -= v;
         for (const auto& [q, v] : gap) {
           b.add("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge,
-                {label("date", date), label("actor", actor_label[actor]), label("quantity", q)}, v);
+                {label("date", date), label("actor", actor_label[actor]),
+                 label("quantity", std::string(q))},
+                v);
         }
       }
     }
@@ -332,11 +238,10 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         default:
           break;
       }
-      auto s = spec(key.quantity);
-      if (!s) continue;
+      const auto& q = usage::info(key.quantity);
       Labels l = who(ck.actor);
       add_quantity_labels(l, key);
-      b.add(s->total, s->help_total, MetricType::Counter, std::move(l), value);
+      b.add(q.total_family, q.total_help, MetricType::Counter, std::move(l), value);
       if (key.quantity == Quantity::kTokens) {
         const auto model = std::string(usage::split_labels(key.labels)[0]);
         if (auto price = lopts.prices.find(model)) {

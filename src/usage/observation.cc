@@ -41,57 +41,19 @@ std::optional<ActorId> ActorId::from_key(std::string_view key) {
   return ActorId{*type, std::string(key.substr(colon + 1))};
 }
 
-namespace {
-
-struct QuantityInfo {
-  std::string_view name;
-  std::vector<std::string_view> labels;
-  bool merged;
-};
-
-const std::array<QuantityInfo, kQuantityCount>& infos() {
-  static const std::array<QuantityInfo, kQuantityCount> kInfos = {{
-      {"cost_usd", {"model"}, true},
-      {"tokens", {"model", "token_type"}, true},
-      {"sessions", {}, true},
-      {"lines_added", {}, true},
-      {"lines_removed", {}, true},
-      {"commits", {}, true},
-      {"pull_requests", {}, true},
-      {"tool_decisions", {"tool", "decision"}, true},
-      {"active_time_seconds", {"activity"}, false},
-      {"edit_decisions", {"tool", "decision", "language"}, false},
-      {"api_requests", {"model"}, false},
-      {"api_errors", {"model", "status_code"}, false},
-      {"api_duration_bucket", {"model", "le"}, false},
-      {"api_duration_sum", {"model"}, false},
-      {"api_duration_count", {"model"}, false},
-      {"tool_results", {"tool_name", "success"}, false},
-      {"user_prompts", {}, false},
-      {"permission_decisions", {"tool_name", "decision"}, false},
-  }};
-  return kInfos;
-}
-
-}  // namespace
-
-std::string_view to_string(Quantity q) {
-  return infos()[static_cast<size_t>(q)].name;
-}
-
 std::optional<Quantity> parse_quantity(std::string_view s) {
-  for (size_t i = 0; i < kQuantityCount; ++i) {
-    if (infos()[i].name == s) return static_cast<Quantity>(i);
+  for (const auto& q : kQuantities) {
+    if (q.name == s) return q.quantity;
   }
   return std::nullopt;
 }
 
-const std::vector<std::string_view>& label_names(Quantity q) {
-  return infos()[static_cast<size_t>(q)].labels;
-}
-
-bool is_merged(Quantity q) {
-  return infos()[static_cast<size_t>(q)].merged;
+std::span<const std::string_view> label_names(Quantity q) {
+  const auto& labels = info(q).labels;
+  size_t n = 0;
+  while (n < labels.size() && !labels[n].empty())
+    ++n;
+  return {labels.data(), n};
 }
 
 LabelValues join_labels(std::initializer_list<std::string_view> values) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
+#include <unordered_map>
 
 #include "cce/usage/model_id.h"
 #include "cce/util/hash.h"
@@ -70,6 +72,110 @@ std::string bucket_label(double seconds) {
     }
   }
   return "+Inf";
+}
+
+// Claude Code's metrics (without the "claude_code." prefix), each mapped onto our quantities.
+// A name not in this table is counted as ignored.
+using Emit = std::function<void(Quantity, LabelValues)>;
+using MetricHandler = void (*)(const Attributes& point, const Attributes& resource,
+                               const Emit& emit);
+const std::unordered_map<std::string_view, MetricHandler>& metric_handlers() {
+  static const std::unordered_map<std::string_view, MetricHandler> kHandlers = {
+      {"session.count",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         if (otlp::text(p, r, "start_type") == "agents_view") return;  // not a conversation
+         emit(Quantity::kSessions, {});
+       }},
+      {"lines_of_code.count",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         const std::string type = otlp::text(p, r, "type");
+         if (type == "added") emit(Quantity::kLinesAdded, {});
+         if (type == "removed") emit(Quantity::kLinesRemoved, {});
+       }},
+      {"pull_request.count",
+       [](const Attributes&, const Attributes&, const Emit& emit) {
+         emit(Quantity::kPullRequests, {});
+       }},
+      {"commit.count",
+       [](const Attributes&, const Attributes&, const Emit& emit) {
+         emit(Quantity::kCommits, {});
+       }},
+      {"cost.usage",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         emit(Quantity::kCostUsd, join_labels({normalize_model_id(otlp::text(p, r, "model"))}));
+       }},
+      {"token.usage",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         emit(Quantity::kTokens, join_labels({normalize_model_id(otlp::text(p, r, "model")),
+                                              token_type(otlp::text(p, r, "type"))}));
+       }},
+      {"code_edit_tool.decision",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         std::string tool = otlp::text(p, r, "tool_name");
+         if (tool.empty()) tool = otlp::text(p, r, "tool");  // name used before 2026
+         tool = edit_tool(tool);
+         const std::string decision = decision_label(otlp::text(p, r, "decision"));
+         std::string language = otlp::text(p, r, "language");
+         if (language.empty()) language = "unknown";
+         emit(Quantity::kToolDecisions, join_labels({tool, decision}));
+         emit(Quantity::kEditDecisions, join_labels({tool, decision, language}));
+       }},
+      {"active_time.total",
+       [](const Attributes& p, const Attributes& r, const Emit& emit) {
+         emit(Quantity::kActiveTime, join_labels({otlp::text(p, r, "type")}));
+       }},
+  };
+  return kHandlers;
+}
+
+// Claude Code's log events (without the "claude_code." prefix); each counts once.
+using EventEmit = std::function<void(Quantity, LabelValues, double)>;
+using EventHandler = void (*)(const Attributes& record, const Attributes& resource,
+                              const EventEmit& emit);
+const std::unordered_map<std::string_view, EventHandler>& event_handlers() {
+  static const std::unordered_map<std::string_view, EventHandler> kHandlers = {
+      {"api_request",
+       [](const Attributes& a, const Attributes& r, const EventEmit& emit) {
+         const std::string model = normalize_model_id(otlp::text(a, r, "model"));
+         emit(Quantity::kApiRequests, join_labels({model}), 1);
+         if (const AttrValue* d = otlp::find(a, r, "duration_ms")) {
+           if (auto ms = otlp::to_number(*d); ms && *ms >= 0) {
+             const double seconds = *ms / 1000.0;
+             emit(Quantity::kApiDurationBucket, join_labels({model, bucket_label(seconds)}), 1);
+             emit(Quantity::kApiDurationSum, join_labels({model}), seconds);
+             emit(Quantity::kApiDurationCount, join_labels({model}), 1);
+           }
+         }
+       }},
+      {"api_error",
+       [](const Attributes& a, const Attributes& r, const EventEmit& emit) {
+         std::string status;
+         if (const AttrValue* s = otlp::find(a, r, "status_code")) {
+           if (auto n = otlp::to_number(*s)) status = std::to_string(static_cast<int64_t>(*n));
+         }
+         if (status.empty()) status = "none";
+         emit(Quantity::kApiErrors,
+              join_labels({normalize_model_id(otlp::text(a, r, "model")), status}), 1);
+       }},
+      {"tool_result",
+       [](const Attributes& a, const Attributes& r, const EventEmit& emit) {
+         std::string success = util::lower(otlp::text(a, r, "success"));
+         if (success != "true" && success != "false") success = "unknown";
+         emit(Quantity::kToolResults, join_labels({otlp::text(a, r, "tool_name"), success}), 1);
+       }},
+      {"user_prompt",
+       [](const Attributes&, const Attributes&, const EventEmit& emit) {
+         emit(Quantity::kUserPrompts, {}, 1);
+       }},
+      {"tool_decision",
+       [](const Attributes& a, const Attributes& r, const EventEmit& emit) {
+         emit(Quantity::kPermissionDecisions,
+              join_labels({otlp::text(a, r, "tool_name"),
+                           decision_label(otlp::text(a, r, "decision"))}),
+              1);
+       }},
+  };
+  return kHandlers;
 }
 
 void reject(IngestResult& out, std::string message) {
@@ -152,10 +258,8 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
     return;
   }
   const std::string_view name = std::string_view(metric.name).substr(kPrefix.size());
-  static const std::vector<std::string_view> kKnown = {
-      "session.count", "lines_of_code.count", "pull_request.count",      "commit.count",
-      "cost.usage",    "token.usage",         "code_edit_tool.decision", "active_time.total"};
-  if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
+  const auto handler = metric_handlers().find(name);
+  if (handler == metric_handlers().end()) {
     ++out.ignored;
     return;
   }
@@ -239,41 +343,9 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
 
   ++out.accepted;
   note_actor(*who, out);
-  auto emit = [&](Quantity q, LabelValues labels) {
+  handler->second(point.attributes, resource, [&](Quantity q, LabelValues labels) {
     out.observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
-  };
-  const Attributes& pa = point.attributes;
-
-  if (name == "session.count") {
-    if (otlp::text(pa, resource, "start_type") == "agents_view") return;  // not a conversation
-    emit(Quantity::kSessions, {});
-  } else if (name == "lines_of_code.count") {
-    std::string type = otlp::text(pa, resource, "type");
-    if (type == "added")
-      emit(Quantity::kLinesAdded, {});
-    else if (type == "removed")
-      emit(Quantity::kLinesRemoved, {});
-  } else if (name == "pull_request.count") {
-    emit(Quantity::kPullRequests, {});
-  } else if (name == "commit.count") {
-    emit(Quantity::kCommits, {});
-  } else if (name == "cost.usage") {
-    emit(Quantity::kCostUsd, join_labels({normalize_model_id(otlp::text(pa, resource, "model"))}));
-  } else if (name == "token.usage") {
-    emit(Quantity::kTokens, join_labels({normalize_model_id(otlp::text(pa, resource, "model")),
-                                         token_type(otlp::text(pa, resource, "type"))}));
-  } else if (name == "code_edit_tool.decision") {
-    std::string tool = otlp::text(pa, resource, "tool_name");
-    if (tool.empty()) tool = otlp::text(pa, resource, "tool");  // name used before 2026
-    tool = edit_tool(tool);
-    const std::string decision = decision_label(otlp::text(pa, resource, "decision"));
-    std::string language = otlp::text(pa, resource, "language");
-    if (language.empty()) language = "unknown";
-    emit(Quantity::kToolDecisions, join_labels({tool, decision}));
-    emit(Quantity::kEditDecisions, join_labels({tool, decision, language}));
-  } else if (name == "active_time.total") {
-    emit(Quantity::kActiveTime, join_labels({otlp::text(pa, resource, "type")}));
-  }
+  });
 }
 
 IngestResult OtelNormalizer::ingest(const otlp::LogsRequest& req, util::TimePoint received) {
@@ -296,9 +368,8 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
                                    uint64_t resource_hash, const otlp::Scope& scope,
                                    int64_t received_s, int64_t received_ns, IngestResult& out) {
   const std::string name = event_name(rec);
-  static const std::vector<std::string_view> kKnown = {"api_request", "api_error", "tool_result",
-                                                       "tool_decision", "user_prompt"};
-  if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
+  const auto handler = event_handlers().find(name);
+  if (handler == event_handlers().end()) {
     ++out.ignored;
     return;
   }
@@ -337,42 +408,9 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
                     ", older than the store keeps (store.retention_days)");
     return;
   }
-  const Attributes& a = rec.attributes;
-  auto emit = [&](Quantity q, LabelValues labels, double value) {
+  handler->second(rec.attributes, resource, [&](Quantity q, LabelValues labels, double value) {
     out.observations.push_back(Observation{who->actor, date, q, std::move(labels), value});
-  };
-
-  if (name == "api_request") {
-    const std::string model = normalize_model_id(otlp::text(a, resource, "model"));
-    emit(Quantity::kApiRequests, join_labels({model}), 1);
-    if (const AttrValue* d = otlp::find(a, resource, "duration_ms")) {
-      if (auto ms = otlp::to_number(*d); ms && *ms >= 0) {
-        const double seconds = *ms / 1000.0;
-        emit(Quantity::kApiDurationBucket, join_labels({model, bucket_label(seconds)}), 1);
-        emit(Quantity::kApiDurationSum, join_labels({model}), seconds);
-        emit(Quantity::kApiDurationCount, join_labels({model}), 1);
-      }
-    }
-  } else if (name == "api_error") {
-    std::string status;
-    if (const AttrValue* s = otlp::find(a, resource, "status_code")) {
-      if (auto n = otlp::to_number(*s)) status = std::to_string(static_cast<int64_t>(*n));
-    }
-    if (status.empty()) status = "none";
-    emit(Quantity::kApiErrors,
-         join_labels({normalize_model_id(otlp::text(a, resource, "model")), status}), 1);
-  } else if (name == "tool_result") {
-    std::string success = util::lower(otlp::text(a, resource, "success"));
-    if (success != "true" && success != "false") success = "unknown";
-    emit(Quantity::kToolResults, join_labels({otlp::text(a, resource, "tool_name"), success}), 1);
-  } else if (name == "user_prompt") {
-    emit(Quantity::kUserPrompts, {}, 1);
-  } else if (name == "tool_decision") {
-    emit(Quantity::kPermissionDecisions,
-         join_labels(
-             {otlp::text(a, resource, "tool_name"), decision_label(otlp::text(a, resource, "decision"))}),
-         1);
-  }
+  });
   seen_[key] = received_s;
   out.seen_keys.push_back(key);
   ++out.accepted;

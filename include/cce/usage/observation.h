@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cce/usage/quantity.h"
 #include "cce/util/civil_date.h"
 
 namespace cce::usage {
@@ -29,38 +30,6 @@ struct ActorId {
   std::string key() const;
   static std::optional<ActorId> from_key(std::string_view key);
 };
-
-// Every quantity the agent accounts for. Each has a fixed list of label names (see
-// label_names()); the values travel in Observation::labels in that order.
-enum class Quantity : uint8_t {
-  // Reported by both sources (merged daily values).
-  kCostUsd,        // model
-  kTokens,         // model, token_type
-  kSessions,       //
-  kLinesAdded,     //
-  kLinesRemoved,   //
-  kCommits,        //
-  kPullRequests,   //
-  kToolDecisions,  // tool, decision
-  // OTel only.
-  kActiveTime,           // activity
-  kEditDecisions,        // tool, decision, language
-  kApiRequests,          // model
-  kApiErrors,            // model, status_code
-  kApiDurationBucket,    // model, le (bucket upper bound, "+Inf" last)
-  kApiDurationSum,       // model (seconds)
-  kApiDurationCount,     // model
-  kToolResults,          // tool_name, success
-  kUserPrompts,          //
-  kPermissionDecisions,  // tool_name, decision
-};
-inline constexpr size_t kQuantityCount = 18;
-
-std::string_view to_string(Quantity q);  // stable storage name, e.g. "cost_usd"
-std::optional<Quantity> parse_quantity(std::string_view s);
-const std::vector<std::string_view>& label_names(Quantity q);
-// True for the quantities the Admin API also reports (subject to the precedence rule).
-bool is_merged(Quantity q);
 
 // Label values joined by '\x1f' (a byte no label value of ours contains).
 using LabelValues = std::string;
