@@ -27,7 +27,7 @@ usage::LedgerOptions ledger_options(const config::Config& c) {
   o.merge.otel_for_today = c.merge.otel_for_today;
   for (const auto& [model, price] : c.pricing.models)
     o.prices.set(model, price);
-  o.cache_ttl = c.pricing.cache_write_ttl == "1h" ? usage::CacheTtl::k1h : usage::CacheTtl::k5m;
+  o.cache_ttl = c.pricing.cache_write_ttl;
   o.max_actors = c.limits.max_actors;
   return o;
 }
@@ -36,12 +36,9 @@ metrics::CollectorOptions collector_options(const config::Config& c) {
   metrics::CollectorOptions o;
   o.daily_window_days = c.exposition.daily_window_days;
   o.team_map = c.teams.map;
-  o.actor_label = c.privacy.actor_label == "hash"     ? usage::ActorLabelMode::kHash
-                  : c.privacy.actor_label == "domain" ? usage::ActorLabelMode::kDomain
-                                                      : usage::ActorLabelMode::kEmail;
+  o.actor_label = c.privacy.actor_label;
   o.hash_key = c.privacy.hash_key;
-  for (const auto& b : c.budgets)
-    o.budgets.push_back({b.scope, b.name, b.period, b.usd});
+  o.budgets = c.budgets;
   return o;
 }
 
@@ -93,7 +90,7 @@ void App::start() {
   spdlog::info("store: {} (schema v{}), {} actors loaded", m.config.store.path,
                m.store->schema_version(), m.ledger.actor_count());
   m.pipeline = std::make_unique<ingest::Pipeline>(*m.store, m.ledger, m.normalizer, m.agent_metrics,
-                                                *m.clock, m.config.store.retention_days);
+                                                  *m.clock, m.config.store.retention_days);
   m.pipeline->start();
   m.started = true;
 

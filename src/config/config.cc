@@ -1,6 +1,7 @@
 #include "cce/config/config.h"
 
 #include <toml++/toml.h>
+#include <array>
 #include <cctype>
 #include <fstream>
 #include <functional>
@@ -30,6 +31,15 @@ std::string type_name(const toml::node& n) {
     default:
       return "a date/time";
   }
+}
+
+// The five prices of a model, by config key.
+std::array<std::pair<const char*, double*>, 5> price_fields(usage::ModelPrice& p) {
+  return {{{"input", &p.input},
+           {"output", &p.output},
+           {"cache_read", &p.cache_read},
+           {"cache_write_5m", &p.cache_write_5m},
+           {"cache_write_1h", &p.cache_write_1h}}};
 }
 
 // Walks one table: typed getters that name the full key on error, and a final check that
@@ -132,6 +142,86 @@ class Section {
     }
     return false;
   }
+  void secret_list(const std::string& key, std::vector<std::string>& out) { string_list(key, out); }
+  void listen(const std::string& key, ListenAddress& out) {
+    std::string value;
+    string(key, value);
+    if (!value.empty()) out = parse_listen(value, origin_ + ": " + full(key));
+  }
+  // A string that names one enum value.
+  template <typename E>
+  void choice(const std::string& key, E& out,
+              std::initializer_list<std::pair<E, const char*>> names) {
+    auto* n = get(key);
+    if (!n) return;
+    auto v = n->value<std::string>();
+    if (!n->is_string() || !v) fail(key, "expected a string, got " + type_name(*n));
+    for (const auto& [value, name] : names) {
+      if (*v == name) {
+        out = value;
+        return;
+      }
+    }
+    std::string allowed;
+    size_t i = 0;
+    for (const auto& [value, name] : names) {
+      allowed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ");
+      allowed += "\"" + std::string(name) + "\"";
+      ++i;
+    }
+    fail(key, "must be " + allowed + " (got \"" + *v + "\")");
+  }
+  // A rule on values already read.
+  void check(const std::string& key, bool ok, const std::string& message) const {
+    if (!ok) fail(key, message);
+  }
+  void prices(const std::string& key, std::map<std::string, usage::ModelPrice>& out) {
+    Section models = table(key);
+    if (auto* n = models.get_table()) {
+      for (const auto& [k, v] : *n) {
+        const std::string model(k.str());
+        Section m = models.table(model);
+        usage::ModelPrice price;
+        bool any = false;
+        for (auto [name, field] : price_fields(price))
+          any |= m.number(name, *field);
+        m.reject_unknown();
+        if (!any)
+          m.fail("input",
+                 "a model price needs input, output, cache_read, cache_write_5m, cache_write_1h "
+                 "(USD per million tokens)");
+        out[model] = price;
+      }
+    }
+  }
+  // [<key>.org], [<key>.teams.<team>], [<key>.users.<email>], each with day and/or month.
+  void budgets(std::vector<usage::Budget>& out) {
+    using B = usage::Budget;
+    auto read_periods = [&](Section& b, B::Scope scope, const std::string& name) {
+      for (auto period : {B::Period::kDay, B::Period::kMonth}) {
+        double usd = -1;
+        if (b.number(std::string(usage::to_string(period)), usd))
+          out.push_back({scope, name, period, usd});
+      }
+      b.reject_unknown();
+    };
+    {
+      Section org = table("org");
+      read_periods(org, B::Scope::kOrg, "org");
+    }
+    for (auto scope : {B::Scope::kTeam, B::Scope::kUser}) {
+      Section g = table(scope == B::Scope::kTeam ? "teams" : "users");
+      if (auto* t = g.get_table()) {
+        for (const auto& [k, v] : *t) {
+          const std::string name(k.str());
+          Section b = g.table(name);
+          read_periods(b, scope, scope == B::Scope::kUser ? util::lower(name) : name);
+        }
+      }
+      g.reject_unknown();
+    }
+  }
+
   // The table itself, marking every key as known (the caller walks it).
   const toml::table* get_table() {
     if (t_) {
@@ -177,6 +267,171 @@ bool is_loopback_url(const std::string& url) {
     host = url.substr(start, url.find_first_of(":/", start) - start);
   }
   return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// The same calls as Section, writing the values into a TOML table instead (--check-config).
+class Printer {
+ public:
+  explicit Printer(toml::table& t) : t_(t) {}
+
+  void string(const std::string& key, const std::string& v) { t_.insert_or_assign(key, v); }
+  void boolean(const std::string& key, bool v) { t_.insert_or_assign(key, v); }
+  template <typename Int>
+  void integer(const std::string& key, Int v, int64_t, int64_t, const char*) {
+    t_.insert_or_assign(key, static_cast<int64_t>(v));
+  }
+  void duration(const std::string& key, milliseconds v, milliseconds) {
+    t_.insert_or_assign(key, util::format_duration(v));
+  }
+  void string_list(const std::string& key, const std::vector<std::string>& v) {
+    toml::array a;
+    for (const auto& x : v)
+      a.push_back(x);
+    t_.insert_or_assign(key, std::move(a));
+  }
+  void secret_list(const std::string& key, const std::vector<std::string>& v) {
+    string_list(key, std::vector<std::string>(v.size(), "<redacted>"));
+  }
+  void string_map(const std::string& key, const std::map<std::string, std::string>& v) {
+    toml::table m;
+    for (const auto& [k, x] : v)
+      m.insert_or_assign(k, x);
+    t_.insert_or_assign(key, std::move(m));
+  }
+  void listen(const std::string& key, const ListenAddress& v) { string(key, v.str()); }
+  template <typename E>
+  void choice(const std::string& key, E v, std::initializer_list<std::pair<E, const char*>> names) {
+    for (const auto& [value, name] : names) {
+      if (value == v) string(key, name);
+    }
+  }
+  void check(const std::string&, bool, const std::string&) const {}
+  void prices(const std::string& key, std::map<std::string, usage::ModelPrice>& v) {
+    toml::table models;
+    for (auto& [model, price] : v) {
+      toml::table m;
+      for (auto [name, field] : price_fields(price))
+        m.insert_or_assign(name, *field);
+      models.insert_or_assign(model, std::move(m));
+    }
+    t_.insert_or_assign(key, std::move(models));
+  }
+  void budgets(const std::vector<usage::Budget>& v) {
+    using B = usage::Budget;
+    for (const auto& b : v) {
+      toml::table* at = &t_;
+      auto sub = [](toml::table& parent, const std::string& k) -> toml::table& {
+        if (!parent.contains(k)) parent.insert_or_assign(k, toml::table{});
+        return *parent[k].as_table();
+      };
+      if (b.scope == B::Scope::kOrg) {
+        at = &sub(t_, "org");
+      } else {
+        at = &sub(sub(t_, b.scope == B::Scope::kTeam ? "teams" : "users"), b.name);
+      }
+      at->insert_or_assign(std::string(usage::to_string(b.period)), b.usd);
+    }
+  }
+
+ private:
+  toml::table& t_;
+};
+
+constexpr std::initializer_list<std::pair<store::Synchronous, const char*>> kSynchronous = {
+    {store::Synchronous::kFull, "full"}, {store::Synchronous::kNormal, "normal"}};
+constexpr std::initializer_list<std::pair<usage::CacheTtl, const char*>> kCacheTtls = {
+    {usage::CacheTtl::k5m, "5m"}, {usage::CacheTtl::k1h, "1h"}};
+constexpr std::initializer_list<std::pair<usage::ActorLabelMode, const char*>> kActorLabels = {
+    {usage::ActorLabelMode::kEmail, "email"},
+    {usage::ActorLabelMode::kHash, "hash"},
+    {usage::ActorLabelMode::kDomain, "domain"}};
+
+// Every section and key, once: parse() walks it with Section, to_toml() with Printer. A key
+// missing here can neither be set nor shown.
+template <typename Visit>
+void walk(Visit&& section, Config& c) {
+  section("http", [&](auto& s) {
+    s.integer("max_connections", c.http.max_connections, 1, 1000, "a whole number");
+    s.integer("min_threads", c.http.min_threads, 1, 1000, "a whole number");
+    s.duration("keep_alive_timeout", c.http.keep_alive_timeout, milliseconds(1000));
+    s.integer("keep_alive_max_requests", c.http.keep_alive_max_requests, 1, 1000000,
+              "a whole number");
+    s.duration("read_timeout", c.http.read_timeout, milliseconds(100));
+    s.duration("write_timeout", c.http.write_timeout, milliseconds(100));
+    s.boolean("tcp_nodelay", c.http.tcp_nodelay);
+    s.check(
+        "min_threads", c.http.min_threads <= c.http.max_connections,
+        "must not exceed http.max_connections (" + std::to_string(c.http.max_connections) + ")");
+  });
+  section("otlp", [&](auto& s) {
+    s.boolean("enabled", c.otlp.enabled);
+    s.listen("listen", c.otlp.listen);
+    s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32, "a number of bytes");
+    s.secret_list("auth_tokens", c.otlp.auth_tokens);
+    s.string("auth_tokens_file", c.otlp.auth_tokens_file);
+    s.duration("dedupe_window", c.otlp.dedupe_window, milliseconds(60000));
+    s.duration("series_ttl", c.otlp.series_ttl, milliseconds(60000));
+    for (const auto& t : c.otlp.auth_tokens)
+      s.check("auth_tokens", !t.empty(), "must not contain an empty token");
+  });
+  section("exposition", [&](auto& s) {
+    s.listen("listen", c.exposition.listen);
+    s.integer("daily_window_days", c.exposition.daily_window_days, 1, 400, "a number of days");
+  });
+  section("store", [&](auto& s) {
+    s.string("path", c.store.path);
+    s.check("path", !c.store.path.empty(), "must not be empty; name the SQLite file to use");
+    s.choice("synchronous", c.store.synchronous, kSynchronous);
+    s.integer("retention_days", c.store.retention_days, 7, 3650, "a number of days");
+  });
+  section("identity", [&](auto& s) {
+    s.string_list("attributes", c.identity.attributes);
+    s.string_map("aliases", c.identity.aliases);
+    s.string_list("team_attributes", c.identity.team_attributes);
+  });
+  section("admin_api", [&](auto& s) {
+    auto& a = c.admin_api;
+    s.boolean("enabled", a.enabled);
+    s.string("base_url", a.base_url);
+    s.string("key_file", a.key_file);
+    s.integer("backfill_days", a.backfill_days, 0, 1000, "a number of days");
+    s.duration("poll_interval", a.poll_interval, milliseconds(1000));
+    s.integer("refresh_days", a.refresh_days, 1, 31, "a number of days");
+    s.duration("min_request_interval", a.min_request_interval, milliseconds(0));
+    s.duration("request_timeout", a.request_timeout, milliseconds(100));
+    s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
+    s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
+    s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
+    const std::string& url = a.base_url;
+    const bool https = url.rfind("https://", 0) == 0;
+    const bool http = url.rfind("http://", 0) == 0;
+    s.check("base_url", https || http,
+            "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
+    // The Admin key must never cross a network in clear text; plain HTTP is for a local test
+    // server only.
+    s.check("base_url", !http || is_loopback_url(url),
+            "plain http:// is only allowed to a loopback address; use https://");
+  });
+  section("merge", [&](auto& s) { s.boolean("otel_for_today", c.merge.otel_for_today); });
+  section("pricing", [&](auto& s) {
+    s.choice("cache_write_ttl", c.pricing.cache_write_ttl, kCacheTtls);
+    s.prices("models", c.pricing.models);
+  });
+  section("teams", [&](auto& s) { s.string_map("map", c.teams.map); });
+  section("budgets", [&](auto& s) { s.budgets(c.budgets); });
+  section("limits", [&](auto& s) {
+    s.integer("max_actors", c.limits.max_actors, 1, 10000000, "a number of actors");
+  });
+  section("privacy", [&](auto& s) {
+    s.choice("actor_label", c.privacy.actor_label, kActorLabels);
+    s.string("hash_key_file", c.privacy.hash_key_file);
+  });
+  section("log", [&](auto& s) {
+    s.string("level", c.log.level);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    s.check("level", kLevels.count(c.log.level) == 1,
+            "must be one of trace, debug, info, warn, error, off (got \"" + c.log.level + "\")");
+  });
 }
 
 }  // namespace
@@ -230,192 +485,13 @@ Config parse(const std::string& toml_text, const std::string& origin) {
   }
   Config c;
   Section top(&root, "", origin);
-
-  {
-    Section s = top.table("http");
-    s.integer("max_connections", c.http.max_connections, 1, 1000, "a whole number");
-    s.integer("min_threads", c.http.min_threads, 1, 1000, "a whole number");
-    s.duration("keep_alive_timeout", c.http.keep_alive_timeout, milliseconds(1000));
-    s.integer("keep_alive_max_requests", c.http.keep_alive_max_requests, 1, 1000000,
-              "a whole number");
-    s.duration("read_timeout", c.http.read_timeout, milliseconds(100));
-    s.duration("write_timeout", c.http.write_timeout, milliseconds(100));
-    s.boolean("tcp_nodelay", c.http.tcp_nodelay);
-    s.reject_unknown();
-    if (c.http.min_threads > c.http.max_connections) {
-      s.fail("min_threads", "must not exceed http.max_connections (" +
-                                std::to_string(c.http.max_connections) + ")");
-    }
-  }
-  {
-    Section s = top.table("otlp");
-    s.boolean("enabled", c.otlp.enabled);
-    std::string listen;
-    s.string("listen", listen);
-    if (!listen.empty()) c.otlp.listen = parse_listen(listen, origin + ": otlp.listen");
-    s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32, "a number of bytes");
-    s.string_list("auth_tokens", c.otlp.auth_tokens);
-    s.string("auth_tokens_file", c.otlp.auth_tokens_file);
-    s.duration("dedupe_window", c.otlp.dedupe_window, milliseconds(60000));
-    s.duration("series_ttl", c.otlp.series_ttl, milliseconds(60000));
-    s.reject_unknown();
-    for (const auto& t : c.otlp.auth_tokens) {
-      if (t.empty()) s.fail("auth_tokens", "must not contain an empty token");
-    }
-  }
-  {
-    Section s = top.table("exposition");
-    std::string listen;
-    s.string("listen", listen);
-    if (!listen.empty()) c.exposition.listen = parse_listen(listen, origin + ": exposition.listen");
-    s.integer("daily_window_days", c.exposition.daily_window_days, 1, 400, "a number of days");
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("store");
-    s.string("path", c.store.path);
-    if (c.store.path.empty()) s.fail("path", "must not be empty; name the SQLite file to use");
-    std::string sync = "full";
-    s.string("synchronous", sync);
-    if (sync == "full") {
-      c.store.synchronous = store::Synchronous::kFull;
-    } else if (sync == "normal") {
-      c.store.synchronous = store::Synchronous::kNormal;
-    } else {
-      s.fail("synchronous", "must be \"full\" or \"normal\" (got \"" + sync + "\")");
-    }
-    s.integer("retention_days", c.store.retention_days, 7, 3650, "a number of days");
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("identity");
-    s.string_list("attributes", c.identity.attributes);
-    s.string_map("aliases", c.identity.aliases);
-    s.string_list("team_attributes", c.identity.team_attributes);
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("admin_api");
-    auto& a = c.admin_api;
-    s.boolean("enabled", a.enabled);
-    s.string("base_url", a.base_url);
-    s.string("key_file", a.key_file);
-    s.integer("backfill_days", a.backfill_days, 0, 1000, "a number of days");
-    s.duration("poll_interval", a.poll_interval, milliseconds(1000));
-    s.integer("refresh_days", a.refresh_days, 1, 31, "a number of days");
-    s.duration("min_request_interval", a.min_request_interval, milliseconds(0));
-    s.duration("request_timeout", a.request_timeout, milliseconds(100));
-    s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
-    s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
-    s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
-    s.reject_unknown();
-    const std::string& url = a.base_url;
-    const bool https = url.rfind("https://", 0) == 0;
-    const bool http = url.rfind("http://", 0) == 0;
-    if (!https && !http) {
-      s.fail("base_url",
-             "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
-    }
-    if (http && !is_loopback_url(url)) {
-      // The Admin key must never cross a network in clear text; plain HTTP is for a local test
-      // server only.
-      s.fail("base_url", "plain http:// is only allowed to a loopback address; use https://");
-    }
-  }
-  {
-    Section s = top.table("merge");
-    s.boolean("otel_for_today", c.merge.otel_for_today);
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("pricing");
-    s.string("cache_write_ttl", c.pricing.cache_write_ttl);
-    if (c.pricing.cache_write_ttl != "5m" && c.pricing.cache_write_ttl != "1h") {
-      s.fail("cache_write_ttl",
-             "must be \"5m\" or \"1h\" (got \"" + c.pricing.cache_write_ttl + "\")");
-    }
-    Section models = s.table("models");
-    if (auto* n = models.get_table()) {
-      for (const auto& [k, v] : *n) {
-        const std::string model(k.str());
-        Section m = models.table(model);
-        usage::ModelPrice price;
-        bool any = false;
-        for (auto [key, field] :
-             {std::pair{"input", &price.input}, std::pair{"output", &price.output},
-              std::pair{"cache_read", &price.cache_read},
-              std::pair{"cache_write_5m", &price.cache_write_5m},
-              std::pair{"cache_write_1h", &price.cache_write_1h}}) {
-          any |= m.number(key, *field);
-        }
-        m.reject_unknown();
-        if (!any)
-          m.fail("input",
-                 "a model price needs input, output, cache_read, cache_write_5m, cache_write_1h "
-                 "(USD per million tokens)");
-        c.pricing.models[model] = price;
-      }
-    }
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("teams");
-    s.string_map("map", c.teams.map);
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("budgets");
-    auto read_periods = [&](Section& b, const std::string& scope, const std::string& name) {
-      for (const char* period : {"day", "month"}) {
-        double usd = -1;
-        if (b.number(period, usd)) c.budgets.push_back({scope, name, period, usd});
-      }
-      b.reject_unknown();
-    };
-    {
-      Section org = s.table("org");
-      read_periods(org, "org", "org");
-    }
-    for (const char* group : {"teams", "users"}) {
-      Section g = s.table(group);
-      if (auto* t = g.get_table()) {
-        for (const auto& [k, v] : *t) {
-          const std::string name(k.str());
-          Section b = g.table(name);
-          read_periods(b, group == std::string("teams") ? "team" : "user",
-                       group == std::string("users") ? util::lower(name) : name);
-        }
-      }
-      g.reject_unknown();
-    }
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("limits");
-    s.integer("max_actors", c.limits.max_actors, 1, 10000000, "a number of actors");
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("privacy");
-    s.string("actor_label", c.privacy.actor_label);
-    if (c.privacy.actor_label != "email" && c.privacy.actor_label != "hash" &&
-        c.privacy.actor_label != "domain") {
-      s.fail("actor_label",
-             "must be \"email\", \"hash\" or \"domain\" (got \"" + c.privacy.actor_label + "\")");
-    }
-    s.string("hash_key_file", c.privacy.hash_key_file);
-    s.reject_unknown();
-  }
-  {
-    Section s = top.table("log");
-    s.string("level", c.log.level);
-    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
-    if (!kLevels.count(c.log.level)) {
-      s.fail("level",
-             "must be one of trace, debug, info, warn, error, off (got \"" + c.log.level + "\")");
-    }
-    s.reject_unknown();
-  }
+  walk(
+      [&](const std::string& name, const auto& fields) {
+        Section s = top.table(name);
+        fields(s);
+        s.reject_unknown();
+      },
+      c);
   top.reject_unknown();
   if (c.admin_api.backfill_days > c.store.retention_days) {
     throw ConfigError(
@@ -491,7 +567,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     ss << in.rdbuf();
     privacy.hash_key = trim(ss.str());
   }
-  if (privacy.actor_label == "hash" && privacy.hash_key.size() < 16) {
+  if (privacy.actor_label == usage::ActorLabelMode::kHash && privacy.hash_key.size() < 16) {
     throw ConfigError(
         "privacy.actor_label = \"hash\" needs a secret key of at least 16 characters: set "
         "CLAUDE_CODE_EXPORTER_PRIVACY_KEY or privacy.hash_key_file (e.g. openssl rand -hex 32)");
@@ -520,44 +596,17 @@ void apply_environment(Config& config, const std::function<const char*(const cha
   }
 }
 
-std::string to_toml(const Config& c) {
-  auto dur = [](milliseconds d) { return util::format_duration(d); };
-  toml::table http{
-      {"max_connections", static_cast<int64_t>(c.http.max_connections)},
-      {"min_threads", static_cast<int64_t>(c.http.min_threads)},
-      {"keep_alive_timeout", dur(c.http.keep_alive_timeout)},
-      {"keep_alive_max_requests", static_cast<int64_t>(c.http.keep_alive_max_requests)},
-      {"read_timeout", dur(c.http.read_timeout)},
-      {"write_timeout", dur(c.http.write_timeout)},
-      {"tcp_nodelay", c.http.tcp_nodelay}};
-  toml::array tokens;
-  for (size_t i = 0; i < c.otlp.auth_tokens.size(); ++i)
-    tokens.push_back("<redacted>");
-  toml::table otlp{{"enabled", c.otlp.enabled},
-                   {"listen", c.otlp.listen.str()},
-                   {"max_body_bytes", static_cast<int64_t>(c.otlp.max_body_bytes)},
-                   {"auth_tokens", tokens},
-                   {"auth_tokens_file", c.otlp.auth_tokens_file},
-                   {"dedupe_window", dur(c.otlp.dedupe_window)},
-                   {"series_ttl", dur(c.otlp.series_ttl)}};
-  toml::table exposition{{"listen", c.exposition.listen.str()},
-                         {"daily_window_days", c.exposition.daily_window_days}};
-  toml::table st{
-      {"path", c.store.path},
-      {"synchronous", c.store.synchronous == store::Synchronous::kFull ? "full" : "normal"}};
-  toml::array attrs, team_attrs;
-  for (const auto& a : c.identity.attributes)
-    attrs.push_back(a);
-  for (const auto& a : c.identity.team_attributes)
-    team_attrs.push_back(a);
-  toml::table aliases;
-  for (const auto& [k, v] : c.identity.aliases)
-    aliases.insert(k, v);
-  toml::table identity{
-      {"attributes", attrs}, {"aliases", aliases}, {"team_attributes", team_attrs}};
-  toml::table log{{"level", c.log.level}};
-  toml::table root{{"http", http}, {"otlp", otlp},         {"exposition", exposition},
-                   {"store", st},  {"identity", identity}, {"log", log}};
+std::string to_toml(const Config& config) {
+  toml::table root;
+  Config c = config;  // walk() takes the config it fills; printing only reads it
+  walk(
+      [&](const std::string& name, const auto& fields) {
+        toml::table t;
+        Printer p(t);
+        fields(p);
+        root.insert_or_assign(name, std::move(t));
+      },
+      c);
   std::ostringstream out;
   out << root << "\n";
   return out.str();

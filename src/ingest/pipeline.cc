@@ -10,9 +10,8 @@ namespace {
 constexpr size_t kMaxGroup = 256;
 }
 
-Pipeline::Pipeline(store::Store& store, usage::Ledger& ledger,
-                               usage::OtelNormalizer& normalizer, metrics::AgentMetrics& metrics,
-                               const util::Clock& clock, int retention_days)
+Pipeline::Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
+                   metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days)
     : store_(store),
       ledger_(ledger),
       normalizer_(normalizer),
@@ -52,7 +51,7 @@ void Pipeline::discarded_spans(size_t n) {
 }
 
 bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                                     std::optional<BackfillProgress> progress) {
+                               std::optional<BackfillProgress> progress) {
   return submit(ApiDay{day, std::move(observations), progress}).stored;
 }
 

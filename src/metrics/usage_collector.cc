@@ -27,8 +27,7 @@ class Builder {
   void declare(std::string_view name, std::string_view help, MetricType type) {
     if (index_.count(name)) return;
     index_.emplace(std::string(name), families_.size());
-    families_.push_back(
-        Family{MetricFamily{std::string(name), std::string(help), type, {}}, {}});
+    families_.push_back(Family{MetricFamily{std::string(name), std::string(help), type, {}}, {}});
   }
   // How a sample meets another with the same labels: kAsBuilt follows `fold`; kSum and kMax
   // always fold (aggregating families, timestamps).
@@ -127,10 +126,12 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
   const char* kBudgetHelp = "Configured cost budgets in USD (scope: org, team, user).";
   b.declare("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge);
   for (const auto& budget : options_.budgets) {
-    const std::string name =
-        budget.scope == "user" ? labeler_.label_email(budget.name) : budget.name;
+    const std::string name = budget.scope == usage::Budget::Scope::kUser
+                                 ? labeler_.label_email(budget.name)
+                                 : budget.name;
     b.add("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge,
-          {label("scope", budget.scope), label("name", name), label("period", budget.period)},
+          {label("scope", std::string(usage::to_string(budget.scope))), label("name", name),
+           label("period", std::string(usage::to_string(budget.period)))},
           budget.usd);
   }
   const char* kUnpricedHelp =

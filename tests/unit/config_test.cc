@@ -119,14 +119,14 @@ day = 100
 month = 30.5
 )",
                          "t");
-  CHECK(c.pricing.cache_write_ttl == "1h");
+  CHECK(c.pricing.cache_write_ttl == usage::CacheTtl::k1h);
   REQUIRE(c.pricing.models.count("claude-opus-5-5") == 1);
   CHECK(c.pricing.models["claude-opus-5-5"].output == 20.5);
   CHECK(c.teams.map.at("*@research.example.com") == "research");
   REQUIRE(c.budgets.size() == 2);
-  CHECK(c.budgets[1].scope == "user");
+  CHECK(c.budgets[1].scope == usage::Budget::Scope::kUser);
   CHECK(c.budgets[1].name == "alice@example.com");
-  CHECK(c.budgets[1].period == "month");
+  CHECK(c.budgets[1].period == usage::Budget::Period::kMonth);
   CHECK(c.budgets[1].usd == 30.5);
   CHECK_THROWS_WITH_AS(config::parse("[pricing.models.\"m\"]\ninput = -1\n", "t"),
                        doctest::Contains("pricing.models.m.input: must not be negative"),
@@ -147,4 +147,62 @@ TEST_CASE("plain http is allowed only to loopback Admin API servers") {
     CHECK_THROWS_AS(config::parse(std::string("[admin_api]\nbase_url = \"") + bad + "\"\n", "t"),
                     config::ConfigError);
   }
+}
+
+TEST_CASE("--check-config prints every section, and what it prints parses back to the same") {
+  auto c = config::parse(R"(
+[store]
+synchronous = "normal"
+retention_days = 120
+[admin_api]
+backfill_days = 90
+[pricing]
+cache_write_ttl = "1h"
+[pricing.models."claude-opus-5-5"]
+input = 4
+output = 20.5
+[teams]
+map = { "*@research.example.com" = "research", "ci-bot" = "platform" }
+[budgets.org]
+day = 100
+month = 2000
+[budgets.teams.research]
+day = 40
+[budgets.users."alice@example.com"]
+month = 30.5
+[limits]
+max_actors = 500
+[privacy]
+actor_label = "domain"
+[merge]
+otel_for_today = true
+)",
+                         "t");
+  const std::string printed = config::to_toml(c);
+  for (const char* section : {"http", "otlp", "exposition", "store", "identity", "admin_api",
+                              "merge", "pricing", "teams", "budgets", "limits", "privacy", "log"}) {
+    CAPTURE(section);
+    CHECK(toml::parse(printed).contains(section));
+  }
+  CHECK(config::to_toml(config::parse(printed, "printed")) == printed);
+  for (const char* shown :
+       {"retention_days = 120", "synchronous = 'normal'", "cache_write_ttl = '1h'", "output = 20.5",
+        "ci-bot = 'platform'", "month = 2000", "research", "month = 30.5", "max_actors = 500",
+        "actor_label = 'domain'", "otel_for_today = true"}) {
+    CAPTURE(shown);
+    CHECK(printed.find(shown) != std::string::npos);
+  }
+}
+
+TEST_CASE("the privacy hash key is never printed") {
+  auto c = config::parse("[privacy]\nactor_label = \"hash\"\n", "t");
+  config::apply_environment(c, [](const char* name) -> const char* {
+    return std::string(name) == "CLAUDE_CODE_EXPORTER_PRIVACY_KEY"
+               ? "a-secret-of-32-characters-long!!"
+               : nullptr;
+  });
+  CHECK(c.privacy.hash_key == "a-secret-of-32-characters-long!!");
+  const std::string printed = config::to_toml(c);
+  CHECK(printed.find("actor_label = 'hash'") != std::string::npos);
+  CHECK(printed.find("a-secret") == std::string::npos);
 }

@@ -364,6 +364,6 @@ TEST_CASE("staging has no side effects: a change never applied leaves no actors 
   CHECK(many.overflowed == 1);
   ledger.apply(many);
   CHECK(ledger.actor_count() == 3);  // c, a and "__other__" (which the guard never folds)
-  CHECK(total(ledger, {usage::ActorType::kUser, usage::Ledger::kOverflowActor},
-              Quantity::kCommits, "") == 1);
+  CHECK(total(ledger, {usage::ActorType::kUser, usage::Ledger::kOverflowActor}, Quantity::kCommits,
+              "") == 1);
 }

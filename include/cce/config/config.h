@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cce/store/options.h"
+#include "cce/usage/actor_label.h"
+#include "cce/usage/budget.h"
 #include "cce/usage/identity.h"
 #include "cce/usage/pricing.h"
 
@@ -69,8 +71,8 @@ struct Config {
   } merge;
 
   struct Pricing {
-    std::string cache_write_ttl = "5m";               // assumed TTL of cache writes: "5m" or "1h"
-    std::map<std::string, usage::ModelPrice> models;  // overrides and additions
+    usage::CacheTtl cache_write_ttl = usage::CacheTtl::k5m;  // assumed TTL of cache writes
+    std::map<std::string, usage::ModelPrice> models;         // overrides and additions
   } pricing;
 
   struct Teams {
@@ -78,20 +80,14 @@ struct Config {
     std::map<std::string, std::string> map;
   } teams;
 
-  struct Budget {
-    std::string scope;   // org | team | user
-    std::string name;    // team name, user email; "org" for the organization
-    std::string period;  // day | month
-    double usd = 0;
-  };
-  std::vector<Budget> budgets;
+  std::vector<usage::Budget> budgets;
 
   struct Limits {
     size_t max_actors = 10000;
   } limits;
 
   struct Privacy {
-    std::string actor_label = "email";  // email | hash | domain
+    usage::ActorLabelMode actor_label = usage::ActorLabelMode::kEmail;
     std::string hash_key_file;
     std::string hash_key;  // secret: CLAUDE_CODE_EXPORTER_PRIVACY_KEY or hash_key_file
   } privacy;
@@ -129,7 +125,8 @@ Config load_file(const std::string& path);
 // regular API key where the Admin key belongs. `getenv` is injectable for tests.
 void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv);
 
-// The effective configuration as TOML, secrets masked (for --check-config).
+// The effective configuration as TOML, every section and key, secrets masked (for
+// --check-config). Parsing and printing walk the same list of keys.
 std::string to_toml(const Config& config);
 
 ListenAddress parse_listen(const std::string& value, const std::string& key);

@@ -24,7 +24,7 @@ namespace cce::ingest {
 class Pipeline final : public OtlpSink, public DaySink {
  public:
   Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
-                 metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days);
+           metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days);
   ~Pipeline() override;
 
   void start();

@@ -7,25 +7,19 @@
 #include <vector>
 
 #include "cce/usage/actor_label.h"
+#include "cce/usage/budget.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/teams.h"
 #include "cce/util/clock.h"
 
 namespace cce::metrics {
 
-struct BudgetSpec {
-  std::string scope;   // org | team | user
-  std::string name;    // "org", a team, or a user's email (shown through the actor labeler)
-  std::string period;  // day | month
-  double usd = 0;
-};
-
 struct CollectorOptions {
   int daily_window_days = 3;
   std::map<std::string, std::string> team_map;
   usage::ActorLabelMode actor_label = usage::ActorLabelMode::kEmail;
   std::string hash_key;
-  std::vector<BudgetSpec> budgets;
+  std::vector<usage::Budget> budgets;  // user names shown through the actor labeler
 };
 
 // Renders the ledger as Prometheus families at scrape time (docs/metrics.md): the merged daily
