@@ -38,8 +38,8 @@ UsageReportClient::UsageReportClient(std::string base_url, std::string api_key,
 
 UsageReportClient::~UsageReportClient() = default;
 
-HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor, int limit) {
-  httplib::Params params{{"starting_at", day.str()}, {"limit", std::to_string(limit)}};
+HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
+  httplib::Params params{{"starting_at", day.str()}, {"limit", std::to_string(kPageLimit)}};
   if (!cursor.empty()) params.emplace("page", cursor);
   const std::string path = impl_->path_prefix + "/v1/organizations/usage_report/claude_code?" +
                            httplib::detail::params_to_query_str(params);

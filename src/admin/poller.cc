@@ -15,7 +15,7 @@ struct Poller::Fetched {
   DayOutcome failure = DayOutcome::kGaveUp;
 };
 
-Poller::Poller(PollerOptions options, UsageReportClient& client, ingest::DaySink& sink,
+Poller::Poller(PollerOptions options, ReportClient& client, ingest::DaySink& sink,
                metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret)
     : options_(options),
       client_(client),
@@ -33,17 +33,12 @@ void Poller::start() {
 }
 
 void Poller::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  stop_.request();
   if (thread_.joinable()) thread_.join();
 }
 
 bool Poller::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stopping_; });
+  return clock_.sleep_for(d, stop_);
 }
 
 std::string Poller::redact(std::string text) const {
@@ -66,13 +61,12 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
   };
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     // Politeness between any two requests.
-    const auto since = std::chrono::steady_clock::now() - last_request_;
-    if (since < options_.min_request_interval &&
-        !sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(
-            options_.min_request_interval - since))) {
+    if (last_request_ &&
+        !clock_.sleep_until(*last_request_ + options_.min_request_interval, stop_)) {
       return {std::nullopt, DayOutcome::kStopped};
     }
-    last_request_ = std::chrono::steady_clock::now();
+    if (stop_.requested()) return {std::nullopt, DayOutcome::kStopped};
+    last_request_ = clock_.monotonic();
     HttpResult r = client_.fetch(day, cursor);
     metrics_.admin_request(r.status == 0 ? "network" : std::to_string(r.status));
     const std::string where = day.str() + (cursor.empty() ? "" : " (next page)");
@@ -182,21 +176,18 @@ void Poller::run() {
   }
   metrics_.admin_backfill_remaining(progress->remaining());
   const int total = progress->remaining();
-  const auto backfill_started = std::chrono::steady_clock::now();
+  const auto backfill_started = clock_.monotonic();
   int done_this_run = 0;
 
   // A resumed agent first refreshes the recent days (they went stale while it was down); a new
   // backfill starts with them anyway.
-  auto next_refresh = std::chrono::steady_clock::now() +
-                      (resumed ? std::chrono::milliseconds(0) : options_.poll_interval);
-  auto backfill_paused_until = std::chrono::steady_clock::time_point{};
+  auto next_refresh =
+      clock_.monotonic() + (resumed ? std::chrono::milliseconds(0) : options_.poll_interval);
+  auto backfill_paused_until = util::MonoTime{};
 
   while (true) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-    }
-    const auto now = std::chrono::steady_clock::now();
+    if (stop_.requested()) return;
+    const auto now = clock_.monotonic();
     if (now >= next_refresh) {
       const util::Date current = util::Date::from_time(clock_.now());
       for (int i = 0; i < options_.refresh_days; ++i) {
@@ -204,7 +195,7 @@ void Poller::run() {
         if (outcome == DayOutcome::kStopped) return;
         if (outcome == DayOutcome::kHalted || outcome == DayOutcome::kGaveUp) break;
       }
-      next_refresh = std::chrono::steady_clock::now() + options_.poll_interval;
+      next_refresh = clock_.monotonic() + options_.poll_interval;
       continue;
     }
     if (!progress->done() && now >= backfill_paused_until) {
@@ -217,23 +208,19 @@ void Poller::run() {
         metrics_.admin_backfill_remaining(progress->remaining());
         if (progress->done() || done_this_run % 10 == 0) {
           const double elapsed =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - backfill_started)
-                  .count();
+              std::chrono::duration<double>(clock_.monotonic() - backfill_started).count();
           const double eta = done_this_run ? elapsed / done_this_run * progress->remaining() : 0;
           spdlog::info("admin_api: backfill {}/{} days, at {}, ETA {:.0f} s",
                        total - progress->remaining(), total, progress->next.str(), eta);
         }
       } else {
-        backfill_paused_until = std::chrono::steady_clock::now() + options_.poll_interval;
+        backfill_paused_until = clock_.monotonic() + options_.poll_interval;
       }
       continue;
     }
     auto until = next_refresh;
     if (!progress->done() && backfill_paused_until < until) until = backfill_paused_until;
-    if (!sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
-                   std::chrono::milliseconds(1))) {
-      return;
-    }
+    if (!clock_.sleep_until(until, stop_)) return;
   }
 }
 

@@ -16,15 +16,23 @@ struct HttpResult {
   std::string error;                          // why there was no answer
 };
 
+// One page of the Claude Code usage report for one UTC day (the poller's view of the API).
+class ReportClient {
+ public:
+  virtual ~ReportClient() = default;
+  virtual HttpResult fetch(util::Date day, const std::string& cursor) = 0;
+};
+
 // GET {base_url}/v1/organizations/usage_report/claude_code for one UTC day, one page, over
 // HTTPS (or HTTP for a loopback test server). Sends x-api-key, anthropic-version and a
 // User-Agent naming the agent. Never logs or returns the key. Not thread-safe.
-class UsageReportClient {
+class UsageReportClient final : public ReportClient {
  public:
   UsageReportClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout);
-  ~UsageReportClient();
+  ~UsageReportClient() override;
 
-  HttpResult fetch(util::Date day, const std::string& cursor, int limit = 1000);
+  HttpResult fetch(util::Date day, const std::string& cursor) override;
+  static constexpr int kPageLimit = 1000;
 
  private:
   struct Impl;

@@ -33,12 +33,16 @@ struct PollerOptions {
 // thread; no failure of the API reaches OTLP ingestion or /metrics.
 class Poller {
  public:
-  Poller(PollerOptions options, UsageReportClient& client, ingest::DaySink& sink,
+  Poller(PollerOptions options, ReportClient& client, ingest::DaySink& sink,
          metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret);
   ~Poller();
 
+  // Runs the loop on its own thread; stop() ends it.
   void start();
   void stop();
+  // The loop itself, on the calling thread, until stop() (or, on a ManualClock, until the
+  // timeline's end): the timeline tests drive it this way.
+  void run();
 
   // kSkipped: a 400 for that day (not retried); kHalted: the key, organization or endpoint
   // refused (401/403/404/…), the cycle stops; kGaveUp: retries used up.
@@ -48,23 +52,20 @@ class Poller {
 
  private:
   struct Fetched;
-  void run();
   Fetched fetch_page(util::Date day, const std::string& cursor);
-  bool sleep_for(std::chrono::milliseconds d);  // false when stopped
+  bool sleep_for(std::chrono::milliseconds d);  // on the clock; false when stopped
   std::string redact(std::string text) const;
 
   PollerOptions options_;
-  UsageReportClient& client_;
+  ReportClient& client_;
   ingest::DaySink& sink_;
   metrics::AgentMetrics& metrics_;
   const util::Clock& clock_;
   std::string secret_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  util::StopSignal stop_;
   std::thread thread_;
-  std::chrono::steady_clock::time_point last_request_{};
+  std::optional<util::MonoTime> last_request_;
   util::Date newest_with_data_{INT32_MIN};
 };
 
