@@ -5,7 +5,6 @@
 
 #include "cce/admin/usage_report.h"
 #include "cce/ingest/persistence.h"
-#include "cce/metrics/usage_collector.h"
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
 #include "cce/usage/pricing.h"
@@ -284,58 +283,6 @@ TEST_CASE("the cardinality guard folds new actors into __other__") {
   CHECK(ledger.actor_count() == 4);  // three users and "__other__"
   CHECK(merged(ledger, {ActorType::kUser, "__other__"}, kYesterday, kToday).values["sessions "] ==
         7);
-}
-
-TEST_CASE("the month's cost sums the merged daily cost over the current month only") {
-  usage::Ledger ledger;
-  const auto api_cost = [&](util::Date d, double usd) {
-    api(ledger, d, {ob(kDev, d, Quantity::kCostUsd, "claude-opus-5", usd)});
-  };
-  api_cost(*util::Date::parse("2026-10-31"), 100);  // last month: not counted
-  api_cost(*util::Date::parse("2026-11-01"), 10);   // outside the 3-day window
-  otel(ledger, kDev, kYesterday, Quantity::kCostUsd, 2, kToday, "claude-opus-5");
-  otel(ledger, kDev, kToday, Quantity::kCostUsd, 5, kToday, "claude-opus-5");
-  api_cost(kToday, 3);  // the API wins today: 3, not 5
-
-  util::ManualClock clock(util::TimePoint(std::chrono::seconds(kToday.unix_seconds() + 3600)));
-  metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
-  double month = -1;
-  int series = 0;
-  for (const auto& f : collector.Collect()) {
-    if (f.name != "claude_code_month_cost_usd") continue;
-    for (const auto& m : f.metric) {
-      ++series;
-      std::map<std::string, std::string> l;
-      for (const auto& x : m.label)
-        l[x.name] = x.value;
-      CHECK(l["month"] == "2026-11");
-      CHECK(l["actor"] == "dev@example.com");
-      CHECK(l["model"] == "claude-opus-5");
-      month = m.gauge.value;
-    }
-  }
-  CHECK(series == 1);
-  CHECK(month == doctest::Approx(10 + 2 + 3));
-}
-
-TEST_CASE("prices are exposed per token for the models in use, and only for priced ones") {
-  usage::Ledger ledger;
-  api(ledger, kToday,
-      {ob(kDev, kToday, Quantity::kTokens, usage::join_labels({"claude-opus-5", "input"}), 10),
-       ob(kDev, kToday, Quantity::kTokens, usage::join_labels({"claude-unknown-9", "input"}), 10)});
-  util::ManualClock clock(util::TimePoint(std::chrono::seconds(kToday.unix_seconds() + 3600)));
-  metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
-  std::map<std::string, double> price;  // "model token_type" -> USD per token
-  for (const auto& f : collector.Collect()) {
-    if (f.name != "claude_code_model_price_usd_per_token") continue;
-    for (const auto& m : f.metric)
-      price[m.label[0].value + " " + m.label[1].value] = m.gauge.value;
-  }
-  CHECK(price.size() == 4);
-  CHECK(price["claude-opus-5 input"] == doctest::Approx(5e-6));
-  CHECK(price["claude-opus-5 output"] == doctest::Approx(25e-6));
-  CHECK(price["claude-opus-5 cache_read"] == doctest::Approx(0.5e-6));
-  CHECK(price["claude-opus-5 cache_creation"] == doctest::Approx(6.25e-6));  // 5-minute writes
 }
 
 TEST_CASE("staging has no side effects: a change never applied leaves no actors behind") {
