@@ -8,23 +8,23 @@
 #include "cce/usage/ledger.h"
 #include "cce/usage/otel_normalizer.h"
 #include "cce/usage/pricing.h"
+#include "ledger_support.h"
 #include "test_support.h"
 
 using namespace cce;
+using test::api;
+using test::kDev;
+using test::kToday;
+using test::kYesterday;
+using test::ob;
+using test::otel;
+using test::total;
 using usage::ActorId;
 using usage::ActorType;
 using usage::Quantity;
 using usage::Source;
 
 namespace {
-
-const util::Date kToday = *util::Date::parse("2026-11-22");
-const util::Date kYesterday = kToday - 1;
-const ActorId kDev{ActorType::kUser, "dev@example.com"};
-
-usage::Observation ob(const ActorId& a, util::Date d, Quantity q, std::string labels, double v) {
-  return usage::Observation{a, d, q, std::move(labels), v};
-}
 
 struct Merged {
   Source source = Source::kOtel;
@@ -50,27 +50,6 @@ Merged merged(const usage::Ledger& ledger, const ActorId& actor, util::Date date
     }
   });
   return out;
-}
-
-double total(const usage::Ledger& ledger, const ActorId& actor, Quantity q,
-             const std::string& labels = "") {
-  double t = -1;
-  ledger.read([&](const usage::Ledger::View& v) {
-    for (const auto& [k, val] : v.totals) {
-      if (v.actors[k.actor].id == actor && k.key.quantity == q && k.key.labels == labels) t = val;
-    }
-  });
-  return t;
-}
-
-void otel(usage::Ledger& l, const ActorId& a, util::Date d, Quantity q, double v,
-          util::Date today = kToday, std::string labels = "") {
-  l.apply(l.stage_otel({ob(a, d, q, std::move(labels), v)}, {{a, "", 1}}, today));
-}
-
-void api(usage::Ledger& l, util::Date d, std::vector<usage::Observation> rows,
-         util::Date today = kToday) {
-  l.apply(l.stage_api_day(d, rows, today));
 }
 
 }  // namespace

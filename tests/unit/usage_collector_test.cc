@@ -5,32 +5,21 @@
 
 #include "cce/metrics/usage_collector.h"
 #include "cce/usage/ledger.h"
+#include "ledger_support.h"
 #include "test_support.h"
 
 using namespace cce;
+using test::api;
+using test::kDev;
+using test::kToday;
+using test::kYesterday;
+using test::ob;
+using test::otel;
 using usage::ActorId;
 using usage::ActorType;
 using usage::Quantity;
 
 namespace {
-
-const util::Date kToday = *util::Date::parse("2026-11-22");
-const util::Date kYesterday = kToday - 1;
-const ActorId kDev{ActorType::kUser, "dev@example.com"};
-
-usage::Observation ob(const ActorId& a, util::Date d, Quantity q, std::string labels, double v) {
-  return usage::Observation{a, d, q, std::move(labels), v};
-}
-
-void otel(usage::Ledger& l, const ActorId& a, util::Date d, Quantity q, double v,
-          util::Date today = kToday, std::string labels = "", std::string team = "") {
-  l.apply(l.stage_otel({ob(a, d, q, std::move(labels), v)}, {{a, std::move(team), 1}}, today));
-}
-
-void api(usage::Ledger& l, util::Date d, std::vector<usage::Observation> rows,
-         util::Date today = kToday) {
-  l.apply(l.stage_api_day(d, rows, today));
-}
 
 using Sample = std::map<std::string, std::string>;  // labels, plus "value"
 
