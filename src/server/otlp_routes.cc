@@ -198,8 +198,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
-                       OtlpRouteOptions options) {
+void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink,
+                       metrics::AgentMetrics& metrics, OtlpRouteOptions options) {
   server.set_payload_max_length(options.max_body_bytes);
   auto opts = std::make_shared<const OtlpRouteOptions>(std::move(options));
   for (auto [path, signal] :

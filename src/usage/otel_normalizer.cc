@@ -92,14 +92,10 @@ const std::unordered_map<std::string_view, MetricHandler>& metric_handlers() {
          if (type == "added") emit(Quantity::kLinesAdded, {});
          if (type == "removed") emit(Quantity::kLinesRemoved, {});
        }},
-      {"pull_request.count",
-       [](const Attributes&, const Attributes&, const Emit& emit) {
-         emit(Quantity::kPullRequests, {});
-       }},
-      {"commit.count",
-       [](const Attributes&, const Attributes&, const Emit& emit) {
-         emit(Quantity::kCommits, {});
-       }},
+      {"pull_request.count", [](const Attributes&, const Attributes&,
+                                const Emit& emit) { emit(Quantity::kPullRequests, {}); }},
+      {"commit.count", [](const Attributes&, const Attributes&,
+                          const Emit& emit) { emit(Quantity::kCommits, {}); }},
       {"cost.usage",
        [](const Attributes& p, const Attributes& r, const Emit& emit) {
          emit(Quantity::kCostUsd, join_labels({normalize_model_id(otlp::text(p, r, "model"))}));
@@ -163,15 +159,13 @@ const std::unordered_map<std::string_view, EventHandler>& event_handlers() {
          if (success != "true" && success != "false") success = "unknown";
          emit(Quantity::kToolResults, join_labels({otlp::text(a, r, "tool_name"), success}), 1);
        }},
-      {"user_prompt",
-       [](const Attributes&, const Attributes&, const EventEmit& emit) {
-         emit(Quantity::kUserPrompts, {}, 1);
-       }},
+      {"user_prompt", [](const Attributes&, const Attributes&,
+                         const EventEmit& emit) { emit(Quantity::kUserPrompts, {}, 1); }},
       {"tool_decision",
        [](const Attributes& a, const Attributes& r, const EventEmit& emit) {
          emit(Quantity::kPermissionDecisions,
-              join_labels({otlp::text(a, r, "tool_name"),
-                           decision_label(otlp::text(a, r, "decision"))}),
+              join_labels(
+                  {otlp::text(a, r, "tool_name"), decision_label(otlp::text(a, r, "decision"))}),
               1);
        }},
   };

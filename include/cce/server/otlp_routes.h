@@ -19,8 +19,8 @@ struct OtlpRouteOptions {
 // POST /v1/metrics, /v1/logs, /v1/traces per the OTLP/HTTP specification: protobuf or JSON,
 // gzip, chunked; 400 undecodable, 401 unauthenticated, 413 too large (after decompression),
 // 415 unsupported type or encoding; responses in the request's content type.
-void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
-                       OtlpRouteOptions options);
+void mount_otlp_routes(httplib::Server& server, ingest::OtlpSink& sink,
+                       metrics::AgentMetrics& metrics, OtlpRouteOptions options);
 
 // Constant-time equality, for secrets.
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -82,8 +82,8 @@ class ManualClock final : public Clock {
         std::chrono::nanoseconds(ns_.load())));
   }
   MonoTime monotonic() const override {
-    return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
-        std::chrono::nanoseconds(ns_.load())));
+    return MonoTime(
+        std::chrono::duration_cast<MonoTime::duration>(std::chrono::nanoseconds(ns_.load())));
   }
   bool sleep_until(MonoTime deadline, StopSignal& stop) const override {
     if (stop.requested()) return false;
