@@ -2,7 +2,10 @@
 
 #include <httplib.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "cce/util/build_info.h"
 
@@ -12,12 +15,16 @@ struct UsageReportClient::Impl {
   std::string base_url;
   std::string path_prefix;
   std::string api_key;
+  std::chrono::milliseconds timeout;
+  size_t max_response_bytes;
   std::unique_ptr<httplib::Client> http;
 };
 
 UsageReportClient::UsageReportClient(std::string base_url, std::string api_key,
-                                     std::chrono::milliseconds timeout)
+                                     std::chrono::milliseconds timeout, size_t max_response_bytes)
     : impl_(std::make_unique<Impl>()) {
+  impl_->timeout = timeout;
+  impl_->max_response_bytes = max_response_bytes;
   while (!base_url.empty() && base_url.back() == '/')
     base_url.pop_back();
   // "https://host[:port][/prefix]": httplib takes scheme://host:port; a path prefix is ours.
@@ -48,15 +55,59 @@ HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
                            {"User-Agent", std::string(util::user_agent())},
                            {"Accept", "application/json"}};
   HttpResult out;
-  auto res = impl_->http->Get(path, headers);
-  if (!res) {
-    out.error = httplib::to_string(res.error());
+  // A per-read timeout does not bound a server that trickles bytes: a watchdog closes the
+  // socket when the whole request has taken `timeout`.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false, expired = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, impl_->timeout, [&] { return finished; })) {
+      expired = true;
+      impl_->http->stop();
+    }
+  });
+  bool too_large = false;
+  const size_t max = impl_->max_response_bytes;
+  auto res = impl_->http->Get(
+      path, headers,
+      [&](const httplib::Response& r) {
+        const auto length = r.get_header_value<uint64_t>("Content-Length");
+        if (length > max) too_large = true;
+        return !too_large;
+      },
+      [&](const char* data, size_t n) {
+        if (out.body.size() + n > max) {
+          too_large = true;
+          return false;
+        }
+        out.body.append(data, n);
+        return true;
+      });
+  {
+    std::lock_guard lock(mu);
+    finished = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  if (!res || expired || too_large) {
+    out.body.clear();
+    if (too_large) {
+      out.reason = "too_large";
+      out.error = "the response is larger than admin_api.max_response_bytes (" +
+                  std::to_string(max) + " bytes)";
+    } else if (expired) {
+      out.reason = "deadline";
+      out.error = "no complete answer within admin_api.request_timeout (" +
+                  std::to_string(impl_->timeout.count()) + " ms)";
+    } else {
+      out.error = httplib::to_string(res.error());
+    }
     // A failed connection may be left in a bad state; start afresh next time.
     impl_->http->stop();
     return out;
   }
   out.status = res->status;
-  out.body = std::move(res->body);
   const std::string ra = res->get_header_value("retry-after");
   if (!ra.empty()) {
     char* end = nullptr;

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <set>
 
 #include "cce/admin/usage_report.h"
+#include "cce/util/duration.h"
 
 namespace cce::admin {
 
@@ -77,7 +79,7 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
     };
 
     if (r.status == 200) {
-      auto parsed = parse_page(r.body, day);
+      auto parsed = parse_page(r.body, day, options_.limits);
       if (auto* page = std::get_if<Page>(&parsed)) {
         for (const auto& s : page->skipped) {
           spdlog::warn("admin_api: {}: skipped {}", where, redact(s));
@@ -91,13 +93,23 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
     } else if (r.status == 429) {
       metrics_.admin_failure("rate_limited");
       if (r.retry_after_seconds) {
-        wait = std::chrono::milliseconds(static_cast<int64_t>(*r.retry_after_seconds * 1000));
+        const double asked = std::min(*r.retry_after_seconds, 1e9);
+        wait = std::chrono::milliseconds(static_cast<int64_t>(asked * 1000));
+        if (wait > options_.max_retry_after) {
+          // A server must not be able to stop polling for a year with one header.
+          metrics_.admin_failure("retry_after_capped");
+          spdlog::warn(
+              "admin_api: {}: retry-after of {:.0f} s is above admin_api.max_retry_after "
+              "({}); waiting that long instead",
+              where, asked, util::format_duration(options_.max_retry_after));
+          wait = options_.max_retry_after;
+        }
       }
       spdlog::warn("admin_api: {}: rate limited (429){}", where, then());
     } else if (r.status == 0 || r.status >= 500) {
-      metrics_.admin_failure(r.status == 0 ? "network" : "server_error");
+      metrics_.admin_failure(r.status == 0 ? r.reason : "server_error");
       spdlog::warn("admin_api: {}: {}{}", where,
-                   r.status == 0 ? "no answer (" + r.error + ": connection failed or timed out)"
+                   r.status == 0 ? "no answer (" + r.error + ")"
                                  : std::to_string(r.status) + " " + redact(error_summary(r.body)),
                    then());
     } else if (r.status == 400) {
@@ -135,10 +147,19 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
 Poller::DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> progress) {
   std::vector<usage::Observation> observations;
   std::string cursor;
+  std::set<std::string> cursors;
+  auto skip_day = [&](const char* reason, const std::string& why) {
+    // The API is misbehaving for this day: skip it (a refresh tries it again next cycle) so
+    // the days behind it are not held up.
+    metrics_.admin_failure(reason);
+    spdlog::error("admin_api: {}: {}; the day is skipped", day.str(), why);
+    if (progress) sink_.save_progress(*progress);
+    return DayOutcome::kSkipped;
+  };
   for (int pages = 0;; ++pages) {
-    if (pages > 100000) {
-      spdlog::error("admin_api: {}: more than 100000 pages; the cursor seems to loop", day.str());
-      return DayOutcome::kGaveUp;
+    if (pages >= options_.max_pages_per_day) {
+      return skip_day("page_limit", "more than " + std::to_string(options_.max_pages_per_day) +
+                                        " pages (admin_api.max_pages_per_day)");
     }
     Fetched f = fetch_page(day, cursor);
     if (!f.page) {
@@ -151,6 +172,11 @@ Poller::DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgre
                         std::make_move_iterator(obs.end()));
     if (!f.page->has_more) break;
     cursor = *f.page->next_page;
+    if (!cursors.insert(cursor).second) {
+      return skip_day("cursor_loop",
+                      "the API returned a next_page cursor it had returned before "
+                      "(the cursor loops)");
+    }
   }
   const bool has_data = !observations.empty();
   if (!sink_.replace_api_day(day, std::move(observations), progress)) return DayOutcome::kGaveUp;

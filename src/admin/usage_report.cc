@@ -1,6 +1,7 @@
 #include "cce/admin/usage_report.h"
 
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cce/usage/identity.h"
@@ -68,7 +69,8 @@ std::string tool_label(const std::string& key) {
   return key;
 }
 
-void parse_record(const json& rec, util::Date day, std::vector<usage::Observation>& out) {
+void parse_record(const json& rec, util::Date day, const usage::ValueLimits& limits,
+                  std::vector<usage::Observation>& out) {
   if (!rec.is_object()) throw RecordError{"not an object"};
   const usage::ActorId actor = actor_of(rec);
   const std::string date_text = string_field(rec, "date", "");
@@ -79,6 +81,13 @@ void parse_record(const json& rec, util::Date day, std::vector<usage::Observatio
   }
   std::vector<usage::Observation> obs;
   auto add = [&](Quantity q, usage::LabelValues labels, double v) {
+    const usage::ValueBound bound = usage::value_bound(q, limits);
+    if (v > bound.max) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %g is above limits.%.*s (%g)", v,
+                    static_cast<int>(bound.key.size()), bound.key.data(), bound.max);
+      throw RecordError{std::string(usage::to_string(q)) + buf};
+    }
     obs.push_back(usage::Observation{actor, *date, q, std::move(labels), v});
   };
 
@@ -131,7 +140,8 @@ void parse_record(const json& rec, util::Date day, std::vector<usage::Observatio
 
 }  // namespace
 
-std::variant<Page, PageError> parse_page(std::string_view body, util::Date day) {
+std::variant<Page, PageError> parse_page(std::string_view body, util::Date day,
+                                         const usage::ValueLimits& limits) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return PageError{"the response is not JSON: " + error_summary(body)};
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_array()) {
@@ -153,7 +163,7 @@ std::variant<Page, PageError> parse_page(std::string_view body, util::Date day) 
   for (const auto& rec : doc["data"]) {
     ++page.records;
     try {
-      parse_record(rec, day, page.observations);
+      parse_record(rec, day, limits, page.observations);
     } catch (const RecordError& e) {
       page.skipped.push_back("record " + std::to_string(i) + ": " + e.message);
     } catch (const json::exception& e) {

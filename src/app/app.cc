@@ -29,6 +29,8 @@ usage::LedgerOptions ledger_options(const config::Config& c) {
     o.prices.set(model, price);
   o.cache_ttl = c.pricing.cache_write_ttl;
   o.max_actors = c.limits.max_actors;
+  o.max_label_length = c.limits.max_label_length;
+  o.max_label_values_per_actor = c.limits.max_label_values_per_actor;
   return o;
 }
 
@@ -53,7 +55,7 @@ struct App::Impl {
             config.identity,
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
-            config.store.retention_days),
+            config.store.retention_days, config.limits),
         collector(ledger, *clock, collector_options(config)),
         otlp_listener(config.http),
         metrics_listener(config.http) {}
@@ -117,7 +119,11 @@ void App::start() {
                                    s.agent_metrics.admin_backfill_remaining();
                                return render_landing_page(info);
                              },
-                             [this] { return impl_->ready.load(); }});
+                             [this]() -> std::string {
+                               auto& s = *impl_;
+                               if (!s.ready) return "starting or stopping";
+                               return s.pipeline->store_problem();
+                             }});
   m.metrics_listener.start(m.config.exposition.listen);
   spdlog::info("metrics: serving /metrics on {}:{}", m.config.exposition.listen.host,
                m.metrics_listener.port());
@@ -133,8 +139,8 @@ void App::start() {
   }
   const auto& a = m.config.admin_api;
   if (a.polling()) {
-    m.admin_client =
-        std::make_unique<admin::UsageReportClient>(a.base_url, a.key, a.request_timeout);
+    m.admin_client = std::make_unique<admin::UsageReportClient>(
+        a.base_url, a.key, a.request_timeout, a.max_response_bytes);
     admin::PollerOptions options;
     options.backfill_days = a.backfill_days;
     options.poll_interval = a.poll_interval;
@@ -143,6 +149,9 @@ void App::start() {
     options.retry_backoff = a.retry_backoff;
     options.retry_backoff_max = a.retry_backoff_max;
     options.max_attempts = a.max_attempts;
+    options.max_pages_per_day = a.max_pages_per_day;
+    options.max_retry_after = a.max_retry_after;
+    options.limits = m.config.limits;
     m.poller = std::make_unique<admin::Poller>(options, *m.admin_client, *m.pipeline,
                                                m.agent_metrics, *m.clock, a.key);
     m.poller->start();

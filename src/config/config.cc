@@ -131,6 +131,12 @@ class Section {
       }
     }
   }
+  // A positive number (integer or float).
+  void real(const std::string& key, double& out) {
+    double v = out;
+    if (number(key, v) && !(v > 0)) fail(key, "must be greater than 0");
+    out = v;
+  }
   // A non-negative number (integer or float); returns whether the key was there.
   bool number(const std::string& key, double& out) {
     if (auto* n = get(key)) {
@@ -299,6 +305,7 @@ class Printer {
     t_.insert_or_assign(key, std::move(m));
   }
   void listen(const std::string& key, const ListenAddress& v) { string(key, v.str()); }
+  void real(const std::string& key, double v) { t_.insert_or_assign(key, v); }
   template <typename E>
   void choice(const std::string& key, E v, std::initializer_list<std::pair<E, const char*>> names) {
     for (const auto& [value, name] : names) {
@@ -402,6 +409,10 @@ void walk(Visit&& section, Config& c) {
     s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
     s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
     s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
+    s.integer("max_response_bytes", a.max_response_bytes, 1024, int64_t{1} << 32,
+              "a number of bytes");
+    s.integer("max_pages_per_day", a.max_pages_per_day, 1, 1000000, "a number of pages");
+    s.duration("max_retry_after", a.max_retry_after, milliseconds(1000));
     const std::string& url = a.base_url;
     const bool https = url.rfind("https://", 0) == 0;
     const bool http = url.rfind("http://", 0) == 0;
@@ -420,7 +431,16 @@ void walk(Visit&& section, Config& c) {
   section("teams", [&](auto& s) { s.string_map("map", c.teams.map); });
   section("budgets", [&](auto& s) { s.budgets(c.budgets); });
   section("limits", [&](auto& s) {
-    s.integer("max_actors", c.limits.max_actors, 1, 10000000, "a number of actors");
+    auto& l = c.limits;
+    s.integer("max_actors", l.max_actors, 1, 10000000, "a number of actors");
+    s.real(std::string(usage::kLimitCost), l.max_cost_usd);
+    s.real(std::string(usage::kLimitTokens), l.max_tokens);
+    s.real(std::string(usage::kLimitCount), l.max_count);
+    s.duration(std::string(usage::kLimitFutureSkew), l.max_future_skew, milliseconds(0));
+    s.integer(std::string(usage::kLimitLabelLength), l.max_label_length, 16, 65536,
+              "a number of bytes");
+    s.integer(std::string(usage::kLimitLabelValues), l.max_label_values_per_actor, 1, 100000,
+              "a number of values");
   });
   section("privacy", [&](auto& s) {
     s.choice("actor_label", c.privacy.actor_label, kActorLabels);

@@ -19,6 +19,8 @@ store::Batch to_batch(const usage::LedgerChanges& changes) {
     b.daily.push_back({std::string(usage::to_string(d.source)), d.date.str(), keys.at(d.actor),
                        std::string(usage::to_string(d.key.quantity)), d.key.labels, d.value});
   }
+  for (const auto& u : changes.unit_teams)
+    b.unit_teams.push_back({u.date.str(), keys.at(u.actor), u.team});
   for (const auto& t : changes.totals) {
     b.totals.push_back({keys.at(t.key.actor), std::string(usage::to_string(t.key.key.quantity)),
                         t.key.key.labels, t.value});
@@ -73,6 +75,16 @@ RestoreReport restore_ledger(const store::LedgerRows& rows, usage::Ledger& ledge
       continue;
     }
     ledger.restore_total(*id, usage::QKey{*q, r.labels}, r.value);
+  }
+  for (const auto& r : rows.unit_teams) {
+    ++report.rows;
+    auto date = util::Date::parse(r.date);
+    auto id = usage::ActorId::from_key(r.actor_key);
+    if (!date || !id) {
+      skip("team of (" + r.date + ", " + r.actor_key + "): unknown date or actor");
+      continue;
+    }
+    ledger.restore_unit_team(*date, *id, r.team);
   }
   return report;
 }

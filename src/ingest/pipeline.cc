@@ -24,6 +24,11 @@ Pipeline::~Pipeline() {
 }
 
 void Pipeline::start() {
+  try {
+    store_.probe();
+  } catch (const std::exception& e) {
+    store_failed("the store does not take writes; OTLP requests are answered 503 until it does", e);
+  }
   last_prune_ = clock_.now();
   prune_days(util::Date::from_time(last_prune_));
   writer_ = std::thread([this] { run(); });
@@ -60,8 +65,7 @@ bool Pipeline::save_progress(const BackfillProgress& progress) {
     store_.set_state(kBackfillStateKey, progress.serialize());
     return true;
   } catch (const std::exception& e) {
-    metrics_.store_error();
-    spdlog::error("store: could not save the backfill progress: {}", e.what());
+    store_failed("could not save the backfill progress", e);
     return false;
   }
 }
@@ -97,6 +101,14 @@ void Pipeline::run() {
       }
     }
     if (!group.empty()) process(group);
+    if (!store_problem().empty()) {
+      try {
+        store_.probe();
+        store_succeeded();
+      } catch (const std::exception& e) {
+        store_failed("the store still does not take writes", e);
+      }
+    }
     // Housekeeping between groups: forget old duplicate-detection keys and idle series, and
     // drop days past the retention.
     const auto now = clock_.now();
@@ -107,8 +119,7 @@ void Pipeline::run() {
       try {
         store_.prune(cut.seen_before, cut.series_before);
       } catch (const std::exception& e) {
-        metrics_.store_error();
-        spdlog::error("store: pruning failed: {}", e.what());
+        store_failed("pruning failed", e);
       }
     }
   }
@@ -119,12 +130,12 @@ void Pipeline::prune_days(util::Date today) {
   if (changes.empty()) return;
   try {
     store_.write(to_batch(changes));
+    store_succeeded();
     ledger_.apply(changes);
     spdlog::info("store: dropped {} day(s) older than {} days (counters keep them)",
                  changes.days_pruned.size(), retention_days_);
   } catch (const std::exception& e) {
-    metrics_.store_error();
-    spdlog::error("store: dropping old days failed: {}", e.what());
+    store_failed("dropping old days failed", e);
   }
 }
 
@@ -137,18 +148,19 @@ void Pipeline::process_api_day(Job& job) {
     return;
   }
   usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
-  metrics_.actor_overflow(changes.overflowed);
   try {
     store::Batch batch = to_batch(changes);
     if (d.progress) batch.state.emplace_back(kBackfillStateKey, d.progress->serialize());
     store_.write(batch);
   } catch (const std::exception& e) {
-    metrics_.store_error();
-    spdlog::error("store: could not commit Admin API day {}: {}", d.day.str(), e.what());
+    store_failed("could not commit Admin API day " + d.day.str(), e);
     job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
+  store_succeeded();
   ledger_.apply(changes);
+  metrics_.actor_overflow(changes.overflowed);
+  metrics_.limit_hits(changes.limit_hits);
   job.reply.set_value(IngestReply{true, 0, {}});
 }
 
@@ -182,16 +194,14 @@ void Pipeline::process(std::vector<Job>& all) {
   }
   usage::LedgerChanges changes =
       ledger_.stage_otel(observations, actors, util::Date::from_time(now));
-  metrics_.actor_overflow(changes.overflowed);
   try {
     store::Batch batch = to_batch(changes);
     for (const auto& r : results)
       add_ingest_state(batch, r);
     store_.write(batch);
   } catch (const std::exception& e) {
-    metrics_.store_error();
-    spdlog::error("store: could not commit {} OTLP request(s), answering 503: {}", group.size(),
-                  e.what());
+    store_failed(
+        "could not commit " + std::to_string(group.size()) + " OTLP request(s), answering 503", e);
     try {
       load_normalizer(store_, normalizer_);  // undo the state the failed group moved
     } catch (const std::exception& e2) {
@@ -201,9 +211,13 @@ void Pipeline::process(std::vector<Job>& all) {
       job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
+  store_succeeded();
   ledger_.apply(changes);
+  metrics_.actor_overflow(changes.overflowed);
+  metrics_.limit_hits(changes.limit_hits);
   for (size_t i = 0; i < group.size(); ++i) {
     const auto& r = results[i];
+    metrics_.limit_hits(r.limit_hits);
     const char* signal =
         std::holds_alternative<otlp::MetricsRequest>(group[i].request) ? "metrics" : "logs";
     metrics_.otlp_points(signal, "accepted", static_cast<double>(r.accepted));
@@ -217,6 +231,42 @@ void Pipeline::process(std::vector<Job>& all) {
     }
     group[i].reply.set_value(IngestReply{true, r.rejected, std::move(message)});
   }
+}
+
+std::string Pipeline::store_problem() const {
+  std::lock_guard lock(problem_mu_);
+  return problem_;
+}
+
+void Pipeline::store_failed(const std::string& what, const std::exception& e) {
+  metrics_.store_error();
+  size_t held_back = 0;
+  bool log = false;
+  {
+    std::lock_guard lock(problem_mu_);
+    problem_ = std::string("store: ") + e.what();
+    const auto now = clock_.monotonic();
+    if (last_error_log_ == util::MonoTime{} || now - last_error_log_ >= std::chrono::seconds(10)) {
+      log = true;
+      held_back = errors_held_back_;
+      errors_held_back_ = 0;
+      last_error_log_ = now;
+    } else {
+      ++errors_held_back_;
+    }
+  }
+  if (log) {
+    spdlog::error("store: {}: {}{}", what, e.what(),
+                  held_back ? " (" + std::to_string(held_back) + " more store errors not logged)"
+                            : std::string());
+  }
+}
+
+void Pipeline::store_succeeded() {
+  std::lock_guard lock(problem_mu_);
+  if (problem_.empty()) return;
+  problem_.clear();
+  spdlog::info("store: takes writes again");
 }
 
 }  // namespace cce::ingest

@@ -1,5 +1,6 @@
 #include "cce/metrics/agent_metrics.h"
 
+#include "cce/usage/limits.h"
 #include "cce/util/build_info.h"
 
 namespace cce::metrics {
@@ -47,6 +48,18 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                              "actor=\"__other__\".")
                          .Register(*registry_)
                          .Add({});
+  limit_hits_ = &BuildCounter()
+                     .Name("claude_code_exporter_limit_hits_total")
+                     .Help(
+                         "Values held to a bound of [limits], by its key: points rejected "
+                         "(max_cost_usd, max_tokens, max_count, max_future_skew), label values "
+                         "cut (max_label_length) or folded into \"__other__\" "
+                         "(max_label_values_per_actor).")
+                     .Register(*registry_);
+  for (auto key : {usage::kLimitCost, usage::kLimitTokens, usage::kLimitCount,
+                   usage::kLimitFutureSkew, usage::kLimitLabelLength, usage::kLimitLabelValues}) {
+    limit_hits_->Add({{"limit", std::string(key)}});
+  }
   admin_requests_ = &BuildCounter()
                          .Name("claude_code_exporter_admin_api_requests_total")
                          .Help(
@@ -157,6 +170,11 @@ void AgentMetrics::admin_backfill_remaining(int days) {
 
 void AgentMetrics::actor_overflow(size_t observations) {
   if (observations) actor_overflow_->Increment(static_cast<double>(observations));
+}
+
+void AgentMetrics::limit_hits(const std::map<std::string, size_t>& hits) {
+  for (const auto& [key, n] : hits)
+    limit_hits_->Add({{"limit", key}}).Increment(static_cast<double>(n));
 }
 
 }  // namespace cce::metrics

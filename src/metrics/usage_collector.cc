@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "cce/usage/merge.h"
 
@@ -153,16 +154,25 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
       actor_label[i] = labeler_.label(view.actors[i].id);
       team[i] = teams_.team(view.actors[i]);
     }
-    auto who = [&](uint32_t actor) {
+    auto who_in = [&](uint32_t actor, const std::string& team_label) {
       return Labels{label("actor", actor_label[actor]),
                     label("actor_type", std::string(usage::to_string(view.actors[actor].id.type))),
-                    label("team", team[actor])};
+                    label("team", team_label)};
+    };
+    auto who = [&](uint32_t actor) { return who_in(actor, team[actor]); };
+    // A day keeps the team its OTel data named then (the config map still comes first).
+    auto team_on = [&](uint32_t actor, const usage::Unit& unit) {
+      const auto& info = view.actors[actor];
+      if (unit.otel_team.empty() || unit.otel_team == info.otel_team) return team[actor];
+      usage::ActorInfo then = info;
+      then.otel_team = unit.otel_team;
+      return teams_.team(then);
     };
 
     // Daily gauges and the reconciliation gap for the window; the month's cost for every day of
     // the current month (the window may be shorter, and counters cannot give a month-to-date),
-    // summed per (actor, model) before any labels are built.
-    std::map<std::pair<uint32_t, std::string>, double> month_cost;
+    // summed per (actor, team, model) before any labels are built.
+    std::map<std::tuple<uint32_t, std::string, std::string>, double> month_cost;
     for (auto it = view.days.lower_bound(std::min(first, month_start));
          it != view.days.end() && it->first <= today; ++it) {
       const std::string date = it->first.str();
@@ -174,16 +184,17 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
             usage::winner(!unit.api.empty(), !unit.otel.empty(), it->first, today, lopts.merge);
         const usage::QCells merged =
             usage::merged_cells(w == usage::Source::kApi ? unit.api : unit.otel, lopts);
+        const std::string day_team = team_on(actor, unit);
         if (in_month) {
           for (const auto& [k, v] : merged) {
-            if (k.quantity == Quantity::kCostUsd) month_cost[{actor, k.labels}] += v;
+            if (k.quantity == Quantity::kCostUsd) month_cost[{actor, day_team, k.labels}] += v;
           }
         }
         if (!in_window) continue;
         for (const auto& [k, v] : merged) {
           const auto& q = usage::info(k.quantity);
           Labels l{label("date", date)};
-          auto a = who(actor);
+          auto a = who_in(actor, day_team);
           l.insert(l.end(), a.begin(), a.end());
           add_quantity_labels(l, k);
           l.push_back(label("source", std::string(usage::to_string(w))));
@@ -205,10 +216,11 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
     }
 
     for (const auto& [key, v] : month_cost) {
+      const auto& [actor, day_team, model] = key;
       Labels l{label("month", month)};
-      auto a = who(key.first);
+      auto a = who_in(actor, day_team);
       l.insert(l.end(), a.begin(), a.end());
-      add_quantity_labels(l, usage::QKey{Quantity::kCostUsd, key.second});
+      add_quantity_labels(l, usage::QKey{Quantity::kCostUsd, model});
       b.add("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge, std::move(l), v);
     }
 

@@ -25,11 +25,12 @@ void mount_status_routes(httplib::Server& server, StatusHandlers handlers) {
     res.set_content("ok\n", "text/plain");
   });
   server.Get("/readyz", [h](const httplib::Request&, httplib::Response& res) {
-    if (h->ready()) {
+    const std::string reason = h->not_ready_reason();
+    if (reason.empty()) {
       res.set_content("ready\n", "text/plain");
     } else {
       res.status = 503;
-      res.set_content("not ready\n", "text/plain");
+      res.set_content("not ready: " + reason + "\n", "text/plain");
     }
   });
 }

@@ -49,6 +49,15 @@ CREATE TABLE state(
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+      // 1 -> 2: the team each (day, actor) had, so a day's spend keeps it.
+      R"sql(
+CREATE TABLE unit_teams(
+  date TEXT NOT NULL,                  -- YYYY-MM-DD (UTC)
+  actor_key TEXT NOT NULL,
+  team TEXT NOT NULL,
+  PRIMARY KEY(date, actor_key)
+) WITHOUT ROWID;
+)sql",
   };
   return kSteps;
 }

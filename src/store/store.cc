@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -11,8 +12,18 @@
 namespace cce::store {
 namespace {
 
+// SQLite's message, the OS error behind it (e.g. "Read-only file system") and the file.
+std::string describe(sqlite3* db) {
+  if (!db) return "out of memory";
+  std::string out = sqlite3_errmsg(db);
+  if (const int e = sqlite3_system_errno(db); e != 0)
+    out += std::string(" (") + std::strerror(e) + ")";
+  if (const char* f = sqlite3_db_filename(db, "main"); f && *f) out += std::string(" [") + f + "]";
+  return out;
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw StoreError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  throw StoreError(what + ": " + describe(db));
 }
 
 // RAII prepared statement.
@@ -97,11 +108,8 @@ void Store::transaction(const std::function<void()>& body) {
 }
 
 void Store::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(impl_->db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError(msg);
+  if (sqlite3_exec(impl_->db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw StoreError(describe(impl_->db));
   }
 }
 
@@ -117,7 +125,12 @@ std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
   }
   std::unique_ptr<Store> store(new Store(db));
   sqlite3_busy_timeout(db, 5000);
-  store->exec("PRAGMA journal_mode=WAL");
+  try {
+    store->exec("PRAGMA journal_mode=WAL");
+  } catch (const StoreError&) {
+    // A store that cannot take writes still opens (it was set to WAL when created), so the
+    // agent can serve what it holds and /readyz can say why it is not ready.
+  }
   store->exec(sync == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   store->exec("PRAGMA foreign_keys=ON");
   store->migrate();
@@ -175,6 +188,11 @@ LedgerRows Store::read_ledger() {
     while (s.step())
       rows.totals.push_back({s.text(0), s.text(1), s.text(2), s.real(3)});
   }
+  {
+    Stmt s(db, "SELECT date, actor_key, team FROM unit_teams");
+    while (s.step())
+      rows.unit_teams.push_back({s.text(0), s.text(1), s.text(2)});
+  }
   return rows;
 }
 
@@ -209,8 +227,11 @@ void Store::write(const Batch& b) {
   transaction([&] {
     if (!b.days_deleted.empty()) {
       Stmt s(db, "DELETE FROM daily_values WHERE date = ?1");
-      for (const auto& d : b.days_deleted)
+      Stmt t(db, "DELETE FROM unit_teams WHERE date = ?1");
+      for (const auto& d : b.days_deleted) {
         s.bind(1, d).run();
+        t.bind(1, d).run();
+      }
     }
     if (!b.api_days_deleted.empty()) {
       Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
@@ -243,6 +264,11 @@ void Store::write(const Batch& b) {
              "VALUES(?1, ?2, ?3, ?4)");
       for (const auto& t : b.totals)
         s.bind(1, t.actor_key).bind(2, t.quantity).bind(3, t.labels).bind(4, t.value).run();
+    }
+    if (!b.unit_teams.empty()) {
+      Stmt s(db, "INSERT OR REPLACE INTO unit_teams(date, actor_key, team) VALUES(?1, ?2, ?3)");
+      for (const auto& u : b.unit_teams)
+        s.bind(1, u.date).bind(2, u.actor_key).bind(3, u.team).run();
     }
     if (!b.series.empty()) {
       Stmt s(db,
@@ -291,6 +317,16 @@ void Store::set_state(const std::string& key, const std::string& value) {
   std::lock_guard lock(impl_->mu);
   Stmt s(impl_->db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
   s.bind(1, key).bind(2, value).run();
+}
+
+void Store::probe() {
+  std::lock_guard lock(impl_->mu);
+  transaction([&] {
+    Stmt s(impl_->db,
+           "INSERT OR REPLACE INTO state(key, value) VALUES('store.write_probe', "
+           "strftime('%s', 'now'))");
+    s.run();
+  });
 }
 
 void Store::checkpoint() {

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace cce::usage {
 
@@ -98,6 +99,59 @@ ActorInfo Ledger::staged_info(uint32_t index, const LedgerChanges& changes) cons
   return {};
 }
 
+ActorId Ledger::bounded(ActorId actor, LedgerChanges& changes) const {
+  if (truncate_label(actor.id, options_.max_label_length))
+    ++changes.limit_hits[std::string(kLimitLabelLength)];
+  return actor;
+}
+
+LabelValues Ledger::bound_labels(uint32_t actor, Quantity q, const LabelValues& labels,
+                                 LedgerChanges& changes, PendingValues& pending) const {
+  const auto names = label_names(q);
+  if (names.empty()) return labels;
+  std::vector<std::string> values;
+  for (auto v : split_labels(labels))
+    values.emplace_back(v);
+  bool changed = false;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    std::string& v = values[i];
+    if (truncate_label(v, options_.max_label_length)) {
+      ++changes.limit_hits[std::string(kLimitLabelLength)];
+      changed = true;
+    }
+    if (!is_capped_label(names[i]) || v == kOther) continue;
+    const std::unordered_set<std::string>* known = nullptr;
+    if (auto a = label_values_.find(actor); a != label_values_.end()) {
+      if (auto l = a->second.find(names[i]); l != a->second.end()) known = &l->second;
+    }
+    if (known && known->count(v)) continue;
+    auto& staged = pending[{actor, names[i]}];
+    if (staged.count(v)) continue;
+    if ((known ? known->size() : 0) + staged.size() >= options_.max_label_values_per_actor) {
+      v = kOther;  // one more distinct value than allowed: folded, and counted
+      ++changes.limit_hits[std::string(kLimitLabelValues)];
+      changed = true;
+      continue;
+    }
+    staged.insert(v);
+  }
+  if (!changed) return labels;
+  LabelValues out;
+  for (size_t i = 0; i < values.size(); ++i)
+    out += (i ? "\x1f" : "") + values[i];
+  return out;
+}
+
+void Ledger::note_label_values(uint32_t actor, const QKey& key) {
+  const auto names = label_names(key.quantity);
+  if (names.empty()) return;
+  const auto values = split_labels(key.labels);
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    if (is_capped_label(names[i]) && values[i] != kOther)
+      label_values_[actor][names[i]].emplace(values[i]);
+  }
+}
+
 const Unit* Ledger::unit(util::Date date, uint32_t actor) const {
   auto d = days_.find(date);
   if (d == days_.end()) return nullptr;
@@ -116,6 +170,8 @@ void Ledger::fill_actor_keys(LedgerChanges& changes) const {
     note(t.key.actor);
   for (const auto& a : changes.actors)
     note(a.index);
+  for (const auto& u : changes.unit_teams)
+    note(u.actor);
 }
 
 void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
@@ -149,15 +205,16 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
   std::map<std::pair<util::Date, uint32_t>, std::set<std::pair<Quantity, LabelValues>>> changed;
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
   std::unordered_map<std::string, uint32_t> pending;
+  PendingValues pending_values;
   for (const auto& o : obs) {
-    const uint32_t actor = stage_actor(o.actor, changes, pending, true);
+    const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
     auto [it, fresh] = touched.try_emplace({o.date, actor});
     if (fresh) {
       if (const Unit* existing = unit(o.date, actor)) it->second = *existing;
     }
-    QKey k{o.quantity, o.labels};
+    QKey k{o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)};
     it->second.otel[k] += o.value;
-    changed[{o.date, actor}].insert({o.quantity, o.labels});
+    changed[{o.date, actor}].insert({k.quantity, k.labels});
     if (!is_merged(o.quantity)) {
       // OTel-only counters: the running sum.
       CellKey ck{actor, k};
@@ -178,12 +235,25 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
     }
   }
   stage_merge(touched, today, changes, total_pos);
+  std::unordered_map<uint32_t, std::string> team_of;
   for (const auto& a : actors) {
-    const uint32_t index = stage_actor(a.actor, changes, pending, false);
+    const ActorId id = bounded(a.actor, changes);
+    const uint32_t index = stage_actor(id, changes, pending, false);
     ActorInfo info = staged_info(index, changes);
-    info.otel_team = a.otel_team;
+    // The folded actor has no team of its own: it never borrows one of the actors it holds.
+    if (info.id == id) {
+      info.otel_team = a.otel_team;
+      truncate_label(info.otel_team, options_.max_label_length);
+      team_of[index] = info.otel_team;
+    }
     if (a.seen_at > info.last_seen_otel) info.last_seen_otel = a.seen_at;
     changes.actors.push_back({index, std::move(info)});
+  }
+  // Each day touched keeps the team its data came with.
+  for (const auto& [at, keys] : changed) {
+    auto t = team_of.find(at.second);
+    if (t == team_of.end() || touched.at(at).otel_team == t->second) continue;
+    changes.unit_teams.push_back({at.first, at.second, t->second});
   }
   fill_actor_keys(changes);
   return changes;
@@ -196,6 +266,7 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
   std::shared_lock lock(mu_);
   Overlay touched;
   std::unordered_map<std::string, uint32_t> pending;
+  PendingValues pending_values;
   // Every actor that had API rows that day is touched: its slice is replaced (maybe by nothing).
   if (auto d = days_.find(day); d != days_.end()) {
     for (const auto& [actor, u] : d->second) {
@@ -207,12 +278,13 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
   }
   std::set<uint32_t> seen;
   for (const auto& o : obs) {
-    const uint32_t actor = stage_actor(o.actor, changes, pending, true);
+    const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
     auto [it, fresh] = touched.try_emplace({day, actor});
     if (fresh) {
       if (const Unit* existing = unit(day, actor)) it->second = *existing;
     }
-    it->second.api[QKey{o.quantity, o.labels}] += o.value;
+    it->second.api[QKey{
+        o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)}] += o.value;
     seen.insert(actor);
   }
   for (const auto& [at, u] : touched) {
@@ -257,6 +329,7 @@ void Ledger::apply(const LedgerChanges& changes) {
     }
   }
   for (const auto& d : changes.daily) {
+    note_label_values(d.actor, d.key);
     Unit& u = days_[d.date][d.actor];
     (d.source == Source::kOtel  ? u.otel
      : d.source == Source::kApi ? u.api
@@ -264,6 +337,8 @@ void Ledger::apply(const LedgerChanges& changes) {
   }
   for (const auto& t : changes.totals)
     totals_[t.key] = t.value;
+  for (const auto& u : changes.unit_teams)
+    days_[u.date][u.actor].otel_team = u.team;
   for (const auto& a : changes.actors)
     actors_[a.index] = a.info;
 }
@@ -276,19 +351,29 @@ void Ledger::restore_actor(const ActorInfo& info) {
 void Ledger::restore_daily(Source source, util::Date date, const ActorId& actor, const QKey& key,
                            double value) {
   std::unique_lock lock(mu_);
-  Unit& u = days_[date][intern(actor)];
+  const uint32_t index = intern(actor);
+  note_label_values(index, key);
+  Unit& u = days_[date][index];
   (source == Source::kOtel ? u.otel : source == Source::kApi ? u.api : u.counted)[key] = value;
 }
 
 void Ledger::restore_total(const ActorId& actor, const QKey& key, double value) {
   std::unique_lock lock(mu_);
-  totals_[CellKey{intern(actor), key}] = value;
+  const uint32_t index = intern(actor);
+  note_label_values(index, key);
+  totals_[CellKey{index, key}] = value;
+}
+
+void Ledger::restore_unit_team(util::Date date, const ActorId& actor, const std::string& team) {
+  std::unique_lock lock(mu_);
+  days_[date][intern(actor)].otel_team = team;
 }
 
 void Ledger::clear() {
   std::unique_lock lock(mu_);
   actors_.clear();
   actor_index_.clear();
+  label_values_.clear();
   days_.clear();
   totals_.clear();
 }

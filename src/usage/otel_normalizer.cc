@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "cce/usage/model_id.h"
@@ -196,8 +198,9 @@ uint64_t hash_attributes(const Attributes& attrs) {
 }
 
 OtelNormalizer::OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds,
-                               int64_t series_ttl_seconds, int retention_days)
-    : identity_config_(identity),
+                               int64_t series_ttl_seconds, int retention_days, ValueLimits limits)
+    : limits_(limits),
+      identity_config_(identity),
       identities_(std::move(identity)),
       dedupe_window_s_(dedupe_window_seconds),
       series_ttl_s_(series_ttl_seconds),
@@ -287,6 +290,8 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
     return;
   }
 
+  bound_identity(*who, out);
+
   const int64_t when = point.time_ns ? static_cast<int64_t>(point.time_ns) : received_ns;
   const util::Date date = util::Date::from_unix_nanos(when);
   if (date < util::Date::from_unix_nanos(received_ns) - (retention_days_ - 1)) {
@@ -294,11 +299,20 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
                     ", older than the store keeps (store.retention_days)");
     return;
   }
+  if (in_future(when, received_ns)) {
+    reject(out, "a data point of " + metric.name + " is dated " + date.str() +
+                    ", ahead of the receiver's clock by more than limits.max_future_skew");
+    ++out.limit_hits[std::string(kLimitFutureSkew)];
+    return;
+  }
 
   // Series identity: resource + scope + metric (in series_base) + point attributes.
   const uint64_t series =
       util::Hasher().add_u64(series_base).add_u64(hash_attributes(point.attributes)).digest();
+  // State changes wait until the point is known to be accepted.
   double delta = 0;
+  std::optional<uint64_t> seen_key;
+  std::optional<CumulativeState> next;
   if (metric.temporality == otlp::Temporality::kDelta) {
     const uint64_t key =
         util::Hasher().add_u64(series).add_u64(point.start_ns).add_u64(point.time_ns).digest();
@@ -306,8 +320,7 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
       ++out.duplicate;
       return;
     }
-    seen_[key] = received_s;
-    out.seen_keys.push_back(key);
+    seen_key = key;
     delta = value;
   } else {
     auto it = cumulative_.find(series);
@@ -330,16 +343,55 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
         delta = value - prev.value;
       }
     }
-    CumulativeState next{point.start_ns, point.time_ns, value, received_s};
-    cumulative_[series] = next;
-    out.series_updates.emplace_back(series, next);
+    next = CumulativeState{point.start_ns, point.time_ns, value, received_s};
   }
 
+  std::vector<Observation> observations;
+  handler->second(point.attributes, resource, [&](Quantity q, LabelValues labels) {
+    observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
+  });
+  if (!within_bounds(observations, "a data point of " + metric.name, out)) return;
+  if (seen_key) {
+    seen_[*seen_key] = received_s;
+    out.seen_keys.push_back(*seen_key);
+  }
+  if (next) {
+    cumulative_[series] = *next;
+    out.series_updates.emplace_back(series, *next);
+  }
   ++out.accepted;
   note_actor(*who, out);
-  handler->second(point.attributes, resource, [&](Quantity q, LabelValues labels) {
-    out.observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
-  });
+  out.observations.insert(out.observations.end(), std::make_move_iterator(observations.begin()),
+                          std::make_move_iterator(observations.end()));
+}
+
+bool OtelNormalizer::in_future(int64_t when_ns, int64_t received_ns) const {
+  const int64_t skew_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(limits_.max_future_skew).count();
+  return when_ns > received_ns && when_ns - received_ns > skew_ns;
+}
+
+bool OtelNormalizer::within_bounds(const std::vector<Observation>& observations,
+                                   const std::string& what, IngestResult& out) const {
+  for (const auto& o : observations) {
+    const ValueBound bound = value_bound(o.quantity, limits_);
+    if (o.value > bound.max) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g above limits.%.*s (%g)", o.value,
+                    static_cast<int>(bound.key.size()), bound.key.data(), bound.max);
+      reject(out, what + " carries " + to_string(o.quantity).data() + " " + buf);
+      ++out.limit_hits[std::string(bound.key)];
+      return false;
+    }
+  }
+  return true;
+}
+
+void OtelNormalizer::bound_identity(IdentityResolver::Resolved& who, IngestResult& out) const {
+  bool cut = truncate_label(who.actor.id, limits_.max_label_length);
+  cut |= truncate_label(who.otel_team, limits_.max_label_length);
+  if (who.learned) cut |= truncate_label(who.learned->second, limits_.max_label_length);
+  if (cut) ++out.limit_hits[std::string(kLimitLabelLength)];
 }
 
 IngestResult OtelNormalizer::ingest(const otlp::LogsRequest& req, util::TimePoint received) {
@@ -389,6 +441,7 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
     return;
   }
 
+  bound_identity(*who, out);
   int64_t when = static_cast<int64_t>(rec.time_ns ? rec.time_ns : rec.observed_ns);
   if (when == 0) {
     if (const AttrValue* ts = otlp::find(rec.attributes, "event.timestamp")) {
@@ -402,9 +455,19 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
                     ", older than the store keeps (store.retention_days)");
     return;
   }
+  if (in_future(when, received_ns)) {
+    reject(out, "a " + name + " event is dated " + date.str() +
+                    ", ahead of the receiver's clock by more than limits.max_future_skew");
+    ++out.limit_hits[std::string(kLimitFutureSkew)];
+    return;
+  }
+  std::vector<Observation> observations;
   handler->second(rec.attributes, resource, [&](Quantity q, LabelValues labels, double value) {
-    out.observations.push_back(Observation{who->actor, date, q, std::move(labels), value});
+    observations.push_back(Observation{who->actor, date, q, std::move(labels), value});
   });
+  if (!within_bounds(observations, "a " + name + " event", out)) return;
+  out.observations.insert(out.observations.end(), std::make_move_iterator(observations.begin()),
+                          std::make_move_iterator(observations.end()));
   seen_[key] = received_s;
   out.seen_keys.push_back(key);
   ++out.accepted;

@@ -81,7 +81,8 @@ class Agent:
         self.log_path = os.path.join(self.dir, "agent.log")
         self.env = dict(os.environ, **(env or {}))  # kept for every (re)start
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, probe="/readyz"):
+        """Starts the agent and waits until `probe` answers 200 ("/healthz": running, ready or not)."""
         cmd = [self.binary, "--config", self.config]
         if self.now:
             cmd += ["--now", self.now]
@@ -92,7 +93,7 @@ class Agent:
             if self.proc.poll() is not None:
                 raise RuntimeError("agent exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
             try:
-                if get("http://127.0.0.1:%d/readyz" % self.metrics_port, timeout=1)[0] == 200:
+                if get("http://127.0.0.1:%d%s" % (self.metrics_port, probe), timeout=1)[0] == 200:
                     return self
             except OSError:
                 pass

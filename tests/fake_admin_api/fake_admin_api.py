@@ -214,6 +214,39 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "timeout":
                 time.sleep(fault.get("seconds", 3))
                 return error(self, 504, "timeout_error", "late")
+            # Hostile answers (tests/e2e/test_hostile_input.py).
+            if kind == "huge":
+                # Claims and streams far more than any page: the client must stop reading.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(fault.get("bytes", 1500 * 1024 * 1024)))
+                self.end_headers()
+                chunk = b'{"data": [' + b" " * (1 << 20)
+                try:
+                    for _ in range(fault.get("bytes", 1500 * 1024 * 1024) >> 20):
+                        self.wfile.write(chunk)
+                        chunk = b" " * (1 << 20)
+                except OSError:
+                    pass
+                return
+            if kind == "loop":
+                # has_more forever, always the same cursor.
+                return self.send_json(200, {"data": [], "has_more": True, "next_page": "page_loop"})
+            if kind == "trickle":
+                # Headers, then one byte a second.
+                body = b'{"data": [], "has_more": false, "next_page": null}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for b in body:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(1)
+                except OSError:
+                    pass
+                return
             if kind == "malformed":
                 body = b'{"data": [ {"date": "2026-'
                 self.send_response(200)

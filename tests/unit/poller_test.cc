@@ -264,3 +264,48 @@ TEST_CASE("timeline: a 400 for one backfill day skips it; the backfill goes on")
   REQUIRE(t.sink.progress);
   CHECK(t.sink.progress->done());
 }
+
+TEST_CASE("timeline: a retry-after beyond max_retry_after is capped") {
+  Timeline t;
+  t.backfill_done();
+  t.options.max_retry_after = 2min;
+  const auto today = date("2026-11-22");
+  t.client.script[today] = {FakeClient::status(429, 31536000.0)};
+  t.run_for(10min);
+  REQUIRE(t.client.requests.size() >= 2);
+  CHECK(t.client.requests[1].at - t.client.requests[0].at == doctest::Approx(120));
+  CHECK(t.sink.stored.front() == today);
+}
+
+TEST_CASE("timeline: a cursor that loops skips the day, and the poller goes on to the next") {
+  Timeline t;
+  t.backfill_done();
+  const auto today = date("2026-11-22");
+  t.client.script[today] = {FakeClient::ok(page_json(today, "a@example.com", 1, true, "same")),
+                            FakeClient::ok(page_json(today, "a@example.com", 1, true, "same"))};
+  t.run_for(1min);
+  std::vector<std::pair<util::Date, std::string>> asked;
+  for (const auto& r : t.client.requests)
+    asked.emplace_back(r.day, r.cursor);
+  CHECK(asked == std::vector<std::pair<util::Date, std::string>>{
+                     {today, ""}, {today, "same"}, {today - 1, ""}, {today - 2, ""}});
+  CHECK(t.sink.stored == std::vector<util::Date>{today - 1, today - 2});
+}
+
+TEST_CASE("timeline: a day needing more than max_pages_per_day pages is skipped") {
+  Timeline t;
+  t.backfill_done();
+  t.options.max_pages_per_day = 3;
+  const auto today = date("2026-11-22");
+  int n = 0;
+  t.client.fallback = [&](util::Date day, const std::string&) {
+    if (day != today) return FakeClient::ok(page_json(day, "a@example.com", 1, false));
+    return FakeClient::ok(page_json(day, "a@example.com", 1, true, "c" + std::to_string(++n)));
+  };
+  t.run_for(1min);
+  size_t today_requests = 0;
+  for (const auto& r : t.client.requests)
+    today_requests += r.day == today;
+  CHECK(today_requests == 3);
+  CHECK(t.sink.stored == std::vector<util::Date>{today - 1, today - 2});
+}

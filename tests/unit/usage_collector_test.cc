@@ -188,3 +188,24 @@ TEST_CASE("teams come from the map first, else from OTel; the series count is ex
   }
   CHECK(commits_series == 2);
 }
+
+TEST_CASE("after a team change, past days keep their team in the daily gauges; counters follow") {
+  usage::Ledger ledger;
+  otel(ledger, kDev, kYesterday, Quantity::kCostUsd, 2, kToday, "claude-opus-5", "blue");
+  otel(ledger, kDev, kToday, Quantity::kCostUsd, 3, kToday, "claude-opus-5", "green");
+  auto clock = clock_at_today();
+  metrics::UsageCollector collector(ledger, clock, {});
+  std::map<std::string, std::string> team_of_day;
+  for (const auto& [l, v] : samples(collector, "claude_code_daily_cost_usd"))
+    team_of_day[l.at("date")] = l.at("team");
+  CHECK(team_of_day["2026-11-21"] == "blue");
+  CHECK(team_of_day["2026-11-22"] == "green");
+  std::map<std::string, double> month_by_team;
+  for (const auto& [l, v] : samples(collector, "claude_code_month_cost_usd"))
+    month_by_team[l.at("team")] += v;
+  CHECK(month_by_team == std::map<std::string, double>{{"blue", 2}, {"green", 3}});
+  const auto counter = samples(collector, "claude_code_cost_usd_total");
+  REQUIRE(counter.size() == 1);
+  CHECK(counter[0].first.at("team") == "green");
+  CHECK(counter[0].second == 5);
+}

@@ -10,10 +10,13 @@
 namespace cce::admin {
 
 struct HttpResult {
-  int status = 0;  // 0: no HTTP answer (connection, TLS or timeout failure)
+  int status = 0;  // 0: no (complete) HTTP answer; see `reason`
   std::string body;
   std::optional<double> retry_after_seconds;  // from a retry-after header
   std::string error;                          // why there was no answer
+  // With status 0: "network" (connection, TLS or read failure), "deadline" (the whole request
+  // took longer than admin_api.request_timeout), "too_large" (beyond max_response_bytes).
+  std::string reason = "network";
 };
 
 // One page of the Claude Code usage report for one UTC day (the poller's view of the API).
@@ -28,7 +31,9 @@ class ReportClient {
 // User-Agent naming the agent. Never logs or returns the key. Not thread-safe.
 class UsageReportClient final : public ReportClient {
  public:
-  UsageReportClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout);
+  // `timeout` bounds the whole request (connect, headers and body), not each read.
+  UsageReportClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout,
+                    size_t max_response_bytes = 64u << 20);
   ~UsageReportClient() override;
 
   HttpResult fetch(util::Date day, const std::string& cursor) override;

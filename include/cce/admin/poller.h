@@ -12,6 +12,7 @@
 #include "cce/admin/client.h"
 #include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
+#include "cce/usage/limits.h"
 #include "cce/usage/observation.h"
 #include "cce/util/civil_date.h"
 #include "cce/util/clock.h"
@@ -26,6 +27,9 @@ struct PollerOptions {
   std::chrono::milliseconds retry_backoff{1000};
   std::chrono::milliseconds retry_backoff_max{std::chrono::minutes(2)};
   int max_attempts = 8;
+  int max_pages_per_day = 1000;  // a day needing more is skipped (a looping cursor)
+  std::chrono::milliseconds max_retry_after{std::chrono::minutes(15)};
+  usage::ValueLimits limits;  // records beyond them are skipped
 };
 
 // Polls the Claude Code usage report: on first start a backfill of backfill_days, newest

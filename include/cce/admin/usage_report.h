@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "cce/usage/limits.h"
 #include "cce/usage/observation.h"
 #include "cce/util/civil_date.h"
 
@@ -25,9 +26,11 @@ struct PageError {
   std::string message;
 };
 
-// Parses a page for `day` (records dated otherwise are skipped). Pure. Returns PageError when
-// the body as a whole is not a usage report (not JSON, or no data/has_more).
-std::variant<Page, PageError> parse_page(std::string_view body, util::Date day);
+// Parses a page for `day` (records dated otherwise, or carrying a value beyond `limits`, are
+// skipped). Pure. Returns PageError when the body as a whole is not a usage report (not JSON,
+// or no data/has_more).
+std::variant<Page, PageError> parse_page(std::string_view body, util::Date day,
+                                         const usage::ValueLimits& limits = {});
 
 // The Anthropic error envelope's message ({"type":"error","error":{"type":…,"message":…}}),
 // or a prefix of the body when it is not one.

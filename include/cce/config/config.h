@@ -12,6 +12,7 @@
 #include "cce/usage/actor_label.h"
 #include "cce/usage/budget.h"
 #include "cce/usage/identity.h"
+#include "cce/usage/limits.h"
 #include "cce/usage/pricing.h"
 
 namespace cce::config {
@@ -82,7 +83,8 @@ struct Config {
 
   std::vector<usage::Budget> budgets;
 
-  struct Limits {
+  // Bounds on what clients and the Admin API can make the agent count (docs/operations.md).
+  struct Limits : usage::ValueLimits {
     size_t max_actors = 10000;
   } limits;
 
@@ -104,6 +106,11 @@ struct Config {
     milliseconds retry_backoff{1000};
     milliseconds retry_backoff_max{std::chrono::minutes(2)};
     int max_attempts = 8;
+    // Bounds on a misbehaving API (docs/operations.md): response size, pages per day, and the
+    // longest retry-after honoured. request_timeout bounds each whole request.
+    size_t max_response_bytes = 64u << 20;
+    int max_pages_per_day = 1000;
+    milliseconds max_retry_after{std::chrono::minutes(15)};
     // The Admin key, from ANTHROPIC_ADMIN_API_KEY or key_file (apply_environment). Secret:
     // never printed.
     std::string key;

@@ -40,6 +40,10 @@ class Pipeline final : public OtlpSink, public DaySink {
   bool save_progress(const BackfillProgress& progress) override;
   std::optional<BackfillProgress> load_progress() override;
 
+  // Empty while the store takes writes; else the last store error (for /readyz). After a
+  // failure the writer probes the store every few seconds until it takes writes again.
+  std::string store_problem() const;
+
   static constexpr const char* kBackfillStateKey = "admin_api.backfill";
 
  private:
@@ -58,6 +62,9 @@ class Pipeline final : public OtlpSink, public DaySink {
   void prune_days(util::Date today);
   void run();
   void process(std::vector<Job>& group);
+  // Counts, records and logs (at most one line per 10 s, with how many were held back).
+  void store_failed(const std::string& what, const std::exception& e);
+  void store_succeeded();
 
   store::Store& store_;
   usage::Ledger& ledger_;
@@ -72,6 +79,11 @@ class Pipeline final : public OtlpSink, public DaySink {
   bool stopping_ = false;
   std::thread writer_;
   util::TimePoint last_prune_{};
+
+  mutable std::mutex problem_mu_;
+  std::string problem_;
+  util::MonoTime last_error_log_{};
+  size_t errors_held_back_ = 0;
 };
 
 }  // namespace cce::ingest

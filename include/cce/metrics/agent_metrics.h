@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,8 @@ class AgentMetrics {
   double otlp_last_received(std::string_view signal) const;
   void store_error();
   void actor_overflow(size_t observations);
+  // Bounds of [limits] hit, by key.
+  void limit_hits(const std::map<std::string, size_t>& hits);
 
   // Admin API poller.
   void admin_request(const std::string& code);  // HTTP status, or "network"
@@ -47,6 +50,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>* otlp_last_received_;
   prometheus::Counter* store_errors_;
   prometheus::Counter* actor_overflow_;
+  prometheus::Family<prometheus::Counter>* limit_hits_;
   prometheus::Family<prometheus::Counter>* admin_requests_;
   prometheus::Family<prometheus::Counter>* admin_failures_;
   prometheus::Counter* admin_records_skipped_;

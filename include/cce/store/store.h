@@ -42,6 +42,11 @@ struct TotalRow {
   std::string labels;
   double value = 0;
 };
+struct UnitTeamRow {
+  std::string date;
+  std::string actor_key;
+  std::string team;
+};
 struct SeriesRow {
   uint64_t series = 0;
   uint64_t start_ns = 0;
@@ -63,6 +68,7 @@ struct LedgerRows {
   std::vector<ActorRow> actors;
   std::vector<DailyRow> daily;
   std::vector<TotalRow> totals;
+  std::vector<UnitTeamRow> unit_teams;
 };
 // What OTLP duplicate detection and cumulative conversion need.
 struct IngestStateRows {
@@ -78,6 +84,7 @@ struct Batch {
   std::vector<ActorRow> actors;
   std::vector<DailyRow> daily;
   std::vector<TotalRow> totals;
+  std::vector<UnitTeamRow> unit_teams;
   std::vector<SeriesRow> series;
   std::vector<SeenRow> seen;
   std::vector<IdentityRow> identities;
@@ -114,6 +121,10 @@ class Store {
   // Small key/value state (e.g. backfill progress).
   std::optional<std::string> get_state(const std::string& key);
   void set_state(const std::string& key, const std::string& value);
+
+  // A small write in its own transaction: throws StoreError when the store cannot take writes
+  // (read-only file or file system, full disk), naming the file and the OS error.
+  void probe();
 
   // A WAL checkpoint, so the main file holds everything (used at shutdown).
   void checkpoint();

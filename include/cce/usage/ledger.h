@@ -3,12 +3,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cce/usage/ledger_types.h"
+#include "cce/usage/limits.h"
 #include "cce/usage/merge.h"
 #include "cce/usage/observation.h"
 #include "cce/usage/pricing.h"
@@ -21,6 +24,10 @@ struct LedgerOptions {
   PriceTable prices = PriceTable::defaults();
   CacheTtl cache_ttl = CacheTtl::k5m;
   size_t max_actors = 10000;  // beyond it, new actors are folded into actor "__other__"
+  // Label values and actor ids are cut to this length; beyond this many distinct values of a
+  // capped label (limits.h) an actor's further values are folded into "__other__".
+  size_t max_label_length = 256;
+  size_t max_label_values_per_actor = 100;
 };
 
 // Absolute values after a change, ready to be persisted and then applied.
@@ -40,9 +47,15 @@ struct LedgerChanges {
     uint32_t index;
     ActorInfo info;
   };
+  struct UnitTeam {
+    util::Date date;
+    uint32_t actor;
+    std::string team;
+  };
   std::vector<Daily> daily;
   std::vector<Total> totals;
   std::vector<Actor> actors;
+  std::vector<UnitTeam> unit_teams;
   // Actors this change introduces, with the index each gets when it is applied.
   std::vector<std::pair<uint32_t, ActorId>> new_actors;
   // Days whose whole Admin API slice is replaced by the kApi `daily` cells.
@@ -50,11 +63,12 @@ struct LedgerChanges {
   // Days dropped from the store (retention); the counters keep what they counted.
   std::vector<util::Date> days_pruned;
   size_t overflowed = 0;  // observations folded into "__other__" by the cardinality guard
+  std::map<std::string, size_t> limit_hits;  // label truncations and folds, by [limits] key
   // Storage key (ActorId::key()) of every actor index referenced above.
   std::unordered_map<uint32_t, std::string> actor_keys;
   bool empty() const {
-    return daily.empty() && totals.empty() && actors.empty() && new_actors.empty() &&
-           api_days_replaced.empty() && days_pruned.empty();
+    return daily.empty() && totals.empty() && actors.empty() && unit_teams.empty() &&
+           new_actors.empty() && api_days_replaced.empty() && days_pruned.empty();
   }
 };
 
@@ -100,6 +114,7 @@ class Ledger {
   void restore_daily(Source source, util::Date date, const ActorId& actor, const QKey& key,
                      double value);
   void restore_total(const ActorId& actor, const QKey& key, double value);
+  void restore_unit_team(util::Date date, const ActorId& actor, const std::string& team);
   void clear();
 
   struct View {
@@ -112,7 +127,9 @@ class Ledger {
 
   const LedgerOptions& options() const { return options_; }
   size_t actor_count() const;
-  static constexpr const char* kOverflowActor = "__other__";
+  // What an actor or label value beyond a bound is folded into.
+  static constexpr const char* kOther = "__other__";
+  static constexpr const char* kOverflowActor = kOther;
 
  private:
   using Overlay = std::map<std::pair<util::Date, uint32_t>, Unit>;
@@ -123,6 +140,12 @@ class Ledger {
                        std::unordered_map<std::string, uint32_t>& pending,
                        bool count_overflow) const;
   ActorInfo staged_info(uint32_t index, const LedgerChanges& changes) const;
+  // Bounds (limits.h) applied while staging, the same for both sources.
+  using PendingValues = std::map<std::pair<uint32_t, std::string_view>, std::set<std::string>>;
+  ActorId bounded(ActorId actor, LedgerChanges& changes) const;
+  LabelValues bound_labels(uint32_t actor, Quantity q, const LabelValues& labels,
+                           LedgerChanges& changes, PendingValues& pending) const;
+  void note_label_values(uint32_t actor, const QKey& key);  // mu_ held
   // Recomputes the merged values of the touched units and records counted/total changes.
   void stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
                    std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const;
@@ -135,6 +158,10 @@ class Ledger {
   std::unordered_map<std::string, uint32_t> actor_index_;  // ActorId::key() -> index
   std::map<util::Date, std::unordered_map<uint32_t, Unit>> days_;
   Cells totals_;
+  // Per actor, the distinct values of each capped label it has.
+  std::unordered_map<uint32_t,
+                     std::unordered_map<std::string_view, std::unordered_set<std::string>>>
+      label_values_;
 };
 
 }  // namespace cce::usage

@@ -53,6 +53,9 @@ struct Unit {
   QCells otel;
   QCells api;
   QCells counted;
+  // The team the actor's OTel data named on this day (the last one that day); "" when none.
+  // The day's spend stays with it when the actor later changes team.
+  std::string otel_team;
 };
 
 }  // namespace cce::usage

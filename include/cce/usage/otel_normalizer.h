@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "cce/otlp/types.h"
 #include "cce/usage/identity.h"
+#include "cce/usage/limits.h"
 #include "cce/usage/observation.h"
 #include "cce/util/clock.h"
 
@@ -38,7 +40,8 @@ struct IngestResult {
   size_t duplicate = 0;
   size_t rejected = 0;
   size_t ignored = 0;
-  std::string rejection_message;  // the first reason, for the partial-success answer
+  std::string rejection_message;             // the first reason, for the partial-success answer
+  std::map<std::string, size_t> limit_hits;  // by [limits] key
 };
 
 // Turns decoded OTLP metrics and log events into Observations: resolves identity, converts
@@ -49,8 +52,9 @@ class OtelNormalizer {
  public:
   // Points dated more than retention_days before the day they are received are rejected: the
   // store no longer holds that day, so counting it again could count it twice.
+  // Points beyond `limits` (value, future timestamp) are rejected; identities are truncated.
   OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds, int64_t series_ttl_seconds,
-                 int retention_days = 400);
+                 int retention_days = 400, ValueLimits limits = {});
 
   IngestResult ingest(const otlp::MetricsRequest& req, util::TimePoint received);
   IngestResult ingest(const otlp::LogsRequest& req, util::TimePoint received);
@@ -82,6 +86,13 @@ class OtelNormalizer {
                      uint64_t resource_hash, const otlp::Scope& scope, int64_t received_s,
                      int64_t received_ns, IngestResult& out);
   void note_actor(const IdentityResolver::Resolved& who, IngestResult& out);
+  bool in_future(int64_t when_ns, int64_t received_ns) const;
+  // False (and the point rejected) when an observation exceeds its bound.
+  bool within_bounds(const std::vector<Observation>& observations, const std::string& what,
+                     IngestResult& out) const;
+  void bound_identity(IdentityResolver::Resolved& who, IngestResult& out) const;
+
+  ValueLimits limits_;
 
   IdentityConfig identity_config_;
   IdentityResolver identities_;
