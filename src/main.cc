@@ -110,10 +110,18 @@ int main(int argc, char** argv) {
     auto host = config.exposition.listen.host;
     if (host == "0.0.0.0") host = "127.0.0.1";
     if (host == "::") host = "::1";
-    httplib::Client client(host, config.exposition.listen.port);
-    client.set_connection_timeout(3);
-    client.set_read_timeout(3);
-    auto res = client.Get("/healthz");
+    // /healthz needs no password; over TLS the loopback certificate is not checked.
+    std::unique_ptr<httplib::ClientImpl> client;
+    if (config.exposition.web.tls) {
+      auto ssl = std::make_unique<httplib::SSLClient>(host, config.exposition.listen.port);
+      ssl->enable_server_certificate_verification(false);
+      client = std::move(ssl);
+    } else {
+      client = std::make_unique<httplib::ClientImpl>(host, config.exposition.listen.port);
+    }
+    client->set_connection_timeout(3);
+    client->set_read_timeout(3);
+    auto res = client->Get("/healthz");
     if (res && res->status == 200) return 0;
     std::cerr << "claude-code-exporter: unhealthy: "
               << (res ? "status " + std::to_string(res->status) : httplib::to_string(res.error()))
@@ -141,21 +149,26 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  cce::app::App app(config, clock);
+  std::unique_ptr<cce::app::App> app;
   try {
     spdlog::info("claude-code-exporter {} starting", cce::util::version());
-    app.start();
+    app = std::make_unique<cce::app::App>(config, clock);
+    app->start();
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
-    app.stop();
+    if (app) app->stop();
     return 1;
   }
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    spdlog::info("received SIGHUP, reloading TLS certificates");
+    app->reload_tls();
+  }
   spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  app.stop();
+  app->stop();
   return 0;
 }

@@ -44,6 +44,21 @@ metrics::CollectorOptions collector_options(const config::Config& c) {
   return o;
 }
 
+// What a web config turns on, for the start-up log (never a secret).
+std::string describe_web(const config::WebConfig& w) {
+  std::string out;
+  if (w.tls) {
+    static const char* kAuth[] = {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+                                  "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
+    out +=
+        std::string(", TLS (client_auth_type ") + kAuth[static_cast<int>(w.tls->client_auth)] + ")";
+  }
+  if (!w.basic_auth_users.empty()) {
+    out += ", basic auth (" + std::to_string(w.basic_auth_users.size()) + " users)";
+  }
+  return out;
+}
+
 }  // namespace
 
 struct App::Impl {
@@ -57,8 +72,8 @@ struct App::Impl {
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
             config.store.retention_days, config.limits),
         collector(ledger, *clock, collector_options(config)),
-        otlp_listener(config.http),
-        metrics_listener(config.http) {}
+        otlp_listener(config.http, config.otlp.web),
+        metrics_listener(config.http, config.exposition.web, {"/healthz", "/readyz"}) {}
 
   config::Config config;
   std::shared_ptr<const util::Clock> clock;
@@ -125,17 +140,20 @@ void App::start() {
                                return s.pipeline->store_problem();
                              }});
   m.metrics_listener.start(m.config.exposition.listen);
-  spdlog::info("metrics: serving /metrics on {}:{}", m.config.exposition.listen.host,
-               m.metrics_listener.port());
+  spdlog::info("metrics: serving /metrics on {}://{}:{}{}",
+               m.metrics_listener.tls() ? "https" : "http", m.config.exposition.listen.host,
+               m.metrics_listener.port(), describe_web(m.config.exposition.web));
 
   if (m.config.otlp.enabled) {
     server::mount_otlp_routes(
         m.otlp_listener.server(), *m.pipeline, m.agent_metrics,
         server::OtlpRouteOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens});
     m.otlp_listener.start(m.config.otlp.listen);
-    spdlog::info("otlp: receiving OTLP/HTTP on {}:{} (/v1/metrics, /v1/logs, /v1/traces){}",
-                 m.config.otlp.listen.host, m.otlp_listener.port(),
-                 m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required");
+    spdlog::info("otlp: receiving OTLP/HTTP on {}://{}:{} (/v1/metrics, /v1/logs, /v1/traces){}{}",
+                 m.otlp_listener.tls() ? "https" : "http", m.config.otlp.listen.host,
+                 m.otlp_listener.port(),
+                 m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required",
+                 describe_web(m.config.otlp.web));
   }
   const auto& a = m.config.admin_api;
   if (a.polling()) {
@@ -180,6 +198,11 @@ void App::stop() {
     m.store.reset();
   }
   spdlog::info("stopped; store flushed");
+}
+
+void App::reload_tls() {
+  impl_->otlp_listener.reload_tls();
+  impl_->metrics_listener.reload_tls();
 }
 
 int App::otlp_port() const {

@@ -378,12 +378,14 @@ void walk(Visit&& section, Config& c) {
     s.string("auth_tokens_file", c.otlp.auth_tokens_file);
     s.duration("dedupe_window", c.otlp.dedupe_window, milliseconds(60000));
     s.duration("series_ttl", c.otlp.series_ttl, milliseconds(60000));
+    s.string("web_config_file", c.otlp.web_config_file);
     for (const auto& t : c.otlp.auth_tokens)
       s.check("auth_tokens", !t.empty(), "must not contain an empty token");
   });
   section("exposition", [&](auto& s) {
     s.listen("listen", c.exposition.listen);
     s.integer("daily_window_days", c.exposition.daily_window_days, 1, 400, "a number of days");
+    s.string("web_config_file", c.exposition.web_config_file);
   });
   section("store", [&](auto& s) {
     s.string("path", c.store.path);
@@ -597,6 +599,10 @@ void apply_environment(Config& config, const std::function<const char*(const cha
                       " holds a regular API key (sk-ant-api…), but the Claude Code usage report "
                       "needs an Admin API key (sk-ant-admin…). An organization admin creates one "
                       "in the Claude Console under Settings → Admin keys.");
+  }
+  for (auto [file, web] : {std::pair{&config.otlp.web_config_file, &config.otlp.web},
+                           {&config.exposition.web_config_file, &config.exposition.web}}) {
+    if (!file->empty()) *web = load_web_config(*file);
   }
   if (!config.otlp.auth_tokens_file.empty()) {
     std::ifstream in(config.otlp.auth_tokens_file);

@@ -64,8 +64,12 @@ def free_port():
 class Agent:
     """The agent binary with its own temp dir, store and ports."""
 
-    def __init__(self, binary, extra_toml="", workdir=None, now=FIXTURE_NOW, env=None):
+    def __init__(self, binary, extra_toml="", workdir=None, now=FIXTURE_NOW, env=None, metrics_tls=None,
+                 otlp_toml="", exposition_toml=""):
+        """metrics_tls: an ssl.SSLContext when the metrics listener serves HTTPS; otlp_toml and
+        exposition_toml: more keys for those tables (the harness writes their listen addresses)."""
         self.binary = binary
+        self.metrics_tls = metrics_tls
         self.dir = workdir or tempfile.mkdtemp(prefix="cce-e2e-")
         self.owns_dir = workdir is None
         self.otlp_port = free_port()
@@ -73,8 +77,8 @@ class Agent:
         self.now = now
         self.config = os.path.join(self.dir, "config.toml")
         with open(self.config, "w") as f:
-            f.write('[otlp]\nlisten = "127.0.0.1:%d"\n' % self.otlp_port)
-            f.write('[exposition]\nlisten = "127.0.0.1:%d"\n' % self.metrics_port)
+            f.write('[otlp]\nlisten = "127.0.0.1:%d"\n%s' % (self.otlp_port, otlp_toml))
+            f.write('[exposition]\nlisten = "127.0.0.1:%d"\n%s' % (self.metrics_port, exposition_toml))
             f.write('[store]\npath = "%s"\n' % os.path.join(self.dir, "store.db"))
             f.write(extra_toml)
         self.proc = None
@@ -93,7 +97,9 @@ class Agent:
             if self.proc.poll() is not None:
                 raise RuntimeError("agent exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
             try:
-                if get("http://127.0.0.1:%d%s" % (self.metrics_port, probe), timeout=1)[0] == 200:
+                scheme = "https" if self.metrics_tls else "http"
+                if get("%s://127.0.0.1:%d%s" % (scheme, self.metrics_port, probe), timeout=1,
+                       context=self.metrics_tls)[0] == 200:
                     return self
             except OSError:
                 pass
@@ -133,18 +139,19 @@ class Agent:
         return parse_metrics(self.scrape_text())
 
 
-def get(url, timeout=10):
+def get(url, timeout=10, context=None, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return r.status, r.read(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read(), dict(e.headers)
 
 
-def post(url, body, headers, timeout=10):
+def post(url, body, headers, timeout=10, context=None):
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return r.status, r.read(), dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, e.read(), dict(e.headers)
@@ -207,11 +214,12 @@ class Prometheus:
     """Debian's prometheus on a loopback port, scraping the agent every second as job
     "claude-code-exporter", with optional rule files and an Alertmanager."""
 
-    def __init__(self, binary, workdir, agent, rule_files=(), alertmanager_port=None, flags=()):
+    def __init__(self, binary, workdir, agent, rule_files=(), alertmanager_port=None, flags=(), scrape=None):
+        """scrape: more scrape_config settings (scheme, basic_auth, tls_config)."""
         self.port = free_port()
-        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                  "scrape_configs": [{"job_name": "claude-code-exporter",
-                                      "static_configs": [{"targets": ["127.0.0.1:%d" % agent.metrics_port]}]}]}
+        job = {"job_name": "claude-code-exporter", "static_configs": [{"targets": ["127.0.0.1:%d" % agent.metrics_port]}]}
+        job.update(scrape or {})
+        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": [job]}
         if rule_files:
             config["rule_files"] = list(rule_files)
         if alertmanager_port:

@@ -24,6 +24,9 @@ class App {
   // Graceful: stops accepting, finishes in-flight requests, commits, checkpoints the store.
   void stop();
 
+  // Loads the listeners' TLS certificates again (SIGHUP); they also reload when the files change.
+  void reload_tls();
+
   int otlp_port() const;
   int metrics_port() const;
   std::string metrics_text() const;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cce/config/web_config.h"
 #include "cce/store/options.h"
 #include "cce/usage/actor_label.h"
 #include "cce/usage/budget.h"
@@ -52,11 +53,16 @@ struct Config {
     std::string auth_tokens_file;
     milliseconds dedupe_window{std::chrono::hours(1)};
     milliseconds series_ttl{std::chrono::hours(24)};
+    // HTTPS and basic auth (exporter-toolkit format); loaded by apply_environment.
+    std::string web_config_file;
+    WebConfig web;
   } otlp;
 
   struct Exposition {
     ListenAddress listen{"127.0.0.1", 14318};
     int daily_window_days = 3;
+    std::string web_config_file;  // as otlp.web_config_file; /healthz and /readyz stay open
+    WebConfig web;
   } exposition;
 
   struct Store {
@@ -128,7 +134,8 @@ Config parse(const std::string& toml_text, const std::string& origin);
 Config load_file(const std::string& path);
 
 // Applies environment overrides for secrets (CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS,
-// ANTHROPIC_ADMIN_API_KEY) and reads otlp.auth_tokens_file and admin_api.key_file. Rejects a
+// ANTHROPIC_ADMIN_API_KEY) and reads otlp.auth_tokens_file, admin_api.key_file and the web
+// config files (checking their certificates and keys). Rejects a
 // regular API key where the Admin key belongs. `getenv` is injectable for tests.
 void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv);
 

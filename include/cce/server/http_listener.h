@@ -5,21 +5,30 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cce/config/config.h"
+#include "cce/config/web_config.h"
+#include "cce/server/basic_auth.h"
 #include "cce/server/elastic_task_queue.h"
+#include "cce/server/tls.h"
 
 namespace cce::server {
 
 // One httplib server on one address, with the connection policy from [http]: an elastic
 // worker pool, bounded keep-alive, timeouts, TCP_NODELAY, and no SO_REUSEPORT (a second agent
-// on the same port must fail, not share it).
+// on the same port must fail, not share it). With a web config: HTTPS (certificates reloaded
+// on change or reload_tls()) and basic authentication on every path but `open_paths`.
 class HttpListener {
  public:
-  explicit HttpListener(const config::Config::Http& policy);
+  HttpListener(const config::Config::Http& policy, const config::WebConfig& web = {},
+               std::vector<std::string> open_paths = {});
   ~HttpListener();
 
-  httplib::Server& server() { return server_; }
+  httplib::Server& server() { return *server_; }
+  bool tls() const { return certs_ != nullptr; }
+  // Loads the certificate and key again (SIGHUP).
+  void reload_tls();
 
   // Binds (port 0 picks a free port) and starts serving on a thread. Throws on bind failure.
   void start(const config::ListenAddress& address);
@@ -28,7 +37,9 @@ class HttpListener {
   void stop();
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<TlsCertificates> certs_;
+  std::unique_ptr<BasicAuth> auth_;
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -1,0 +1,64 @@
+#include "cce/server/basic_auth.h"
+
+#include <crypt.h>
+#include <openssl/evp.h>
+
+#include <memory>
+
+#include "cce/server/otlp_routes.h"
+#include "cce/util/strings.h"
+
+namespace cce::server {
+namespace {
+
+std::string base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return {};
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return {};
+  size_t len = static_cast<size_t>(n);
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i)
+    --len;  // EVP_DecodeBlock counts padding as output
+  out.resize(len);
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return util::hex(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+}  // namespace
+
+bool BasicAuth::allowed(const std::string& authorization) {
+  const std::string_view header = util::trim(authorization);
+  constexpr std::string_view kScheme = "basic ";
+  if (header.size() <= kScheme.size() || util::lower(header.substr(0, kScheme.size())) != kScheme) {
+    return false;
+  }
+  const std::string decoded = base64_decode(util::trim(header.substr(kScheme.size())));
+  const auto colon = decoded.find(':');
+  if (colon == std::string::npos) return false;
+  const std::string user = decoded.substr(0, colon);
+  const std::string password = decoded.substr(colon + 1);
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  const std::string token = user + '\0' + sha256(password);
+  {
+    std::lock_guard lock(mu_);
+    if (verified_.count(token)) return true;
+  }
+  auto data = std::make_unique<crypt_data>();
+  const char* hashed = crypt_rn(password.c_str(), it->second.c_str(), data.get(), sizeof *data);
+  if (!hashed || !constant_time_equal(hashed, it->second)) return false;
+  std::lock_guard lock(mu_);
+  if (verified_.size() > 1000) verified_.clear();  // bounded: a few users, a few passwords
+  verified_.insert(token);
+  return true;
+}
+
+}  // namespace cce::server

@@ -1,0 +1,124 @@
+#include <crypt.h>
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "cce/config/config.h"
+#include "cce/config/web_config.h"
+#include "cce/server/basic_auth.h"
+#include "test_support.h"
+
+using namespace cce;
+using config::WebConfig;
+
+// One bad web config per error in tests/testdata/web-config, with the message the user sees in
+// <name>.expected (UPDATE_GOLDEN=1 rewrites them).
+TEST_CASE("each bad web config file fails with its documented message") {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::testdata("web-config"))) {
+    if (e.path().extension() != ".yml") continue;
+    ++files;
+    const std::string name = e.path().filename().string();
+    CAPTURE(name);
+    std::string message;
+    try {
+      config::parse_web_config(test::read_file(e.path().string()), name);
+    } catch (const config::ConfigError& err) {
+      message = err.what();
+    }
+    REQUIRE_FALSE(message.empty());
+    auto expected_path = e.path();
+    expected_path.replace_extension(".expected");
+    if (std::getenv("UPDATE_GOLDEN")) {
+      std::ofstream(expected_path) << message << "\n";
+      continue;
+    }
+    std::string expected = test::read_file(expected_path.string());
+    while (!expected.empty() && expected.back() == '\n')
+      expected.pop_back();
+    CHECK(message == expected);
+  }
+  CHECK(files >= 9);
+}
+
+TEST_CASE("a web config: TLS with client certificates and basic auth users") {
+  const auto w = config::parse_web_config(R"(# exporter-toolkit format
+tls_server_config:
+  cert_file: certs/server.crt     # relative to this file
+  key_file: "/etc/cce/server.key"
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: 'clients ca.crt'
+  min_version: TLS13
+
+basic_auth_users:
+  prometheus: $2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi
+  "ops user": $2b$04$abcdefghijklmnopqrstuuQOauhQNbBCuQDKes6eFzPeMqBSjb7M
+)",
+                                          "/etc/cce/web.yml");
+  REQUIRE(w.tls);
+  CHECK(w.tls->cert_file == "/etc/cce/certs/server.crt");
+  CHECK(w.tls->key_file == "/etc/cce/server.key");
+  CHECK(w.tls->client_ca_file == "/etc/cce/clients ca.crt");
+  CHECK(w.tls->client_auth == WebConfig::ClientAuth::kRequireAndVerifyClientCert);
+  CHECK(w.tls->min_version == 0x0304);
+  CHECK(w.basic_auth_users.size() == 2);
+  CHECK(w.basic_auth_users.count("ops user") == 1);
+  CHECK(w.enabled());
+  CHECK_FALSE(config::parse_web_config("", "empty.yml").enabled());
+}
+
+TEST_CASE("an error about a password hash never shows the hash") {
+  try {
+    config::parse_web_config("basic_auth_users:\n  alice: s3cret-plain\n", "w.yml");
+    FAIL("expected a ConfigError");
+  } catch (const config::ConfigError& e) {
+    CHECK(std::string(e.what()).find("s3cret") == std::string::npos);
+    CHECK(std::string(e.what()).find("basic_auth_users.alice") != std::string::npos);
+  }
+}
+
+TEST_CASE("a missing or bad certificate is named with OpenSSL's reason") {
+  test::TempDir dir;
+  std::ofstream(dir.file("web.yml"))
+      << "tls_server_config:\n  cert_file: nope.crt\n  key_file: nope.key\n";
+  const std::string named = "tls_server_config.cert_file \"" + dir.file("nope.crt") + "\"";
+  CHECK_THROWS_WITH_AS(config::load_web_config(dir.file("web.yml")),
+                       doctest::Contains(named.c_str()), config::ConfigError);
+  std::ofstream(dir.file("bad.crt"))
+      << "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+  std::ofstream(dir.file("web2.yml"))
+      << "tls_server_config:\n  cert_file: bad.crt\n  key_file: nope.key\n";
+  CHECK_THROWS_WITH_AS(config::load_web_config(dir.file("web2.yml")),
+                       doctest::Contains("bad.crt\": error:"), config::ConfigError);
+}
+
+TEST_CASE("basic auth checks bcrypt hashes, and only the right password passes") {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  REQUIRE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt));
+  crypt_data data{};
+  const char* hash = crypt_rn("correct horse", salt, &data, sizeof data);
+  REQUIRE(hash);
+  server::BasicAuth auth(std::map<std::string, std::string>{{"prometheus", hash}});
+  auto header = [](const std::string& user_pass) {
+    static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < user_pass.size(); i += 3) {
+      uint32_t n = static_cast<unsigned char>(user_pass[i]) << 16;
+      if (i + 1 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 1]) << 8;
+      if (i + 2 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 2]);
+      out += kB64[(n >> 18) & 63];
+      out += kB64[(n >> 12) & 63];
+      out += i + 1 < user_pass.size() ? kB64[(n >> 6) & 63] : '=';
+      out += i + 2 < user_pass.size() ? kB64[n & 63] : '=';
+    }
+    return "Basic " + out;
+  };
+  CHECK(auth.allowed(header("prometheus:correct horse")));
+  CHECK(auth.allowed(header("prometheus:correct horse")));  // remembered
+  CHECK_FALSE(auth.allowed(header("prometheus:wrong horse")));
+  CHECK_FALSE(auth.allowed(header("someone:correct horse")));
+  CHECK_FALSE(auth.allowed(header("prometheus")));
+  CHECK_FALSE(auth.allowed("Bearer abc"));
+  CHECK_FALSE(auth.allowed("Basic !!!!"));
+  CHECK_FALSE(auth.allowed(""));
+}
