@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cce/util/build_info.h"
@@ -67,6 +68,23 @@ HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
       impl_->http->stop();
     }
   });
+  // Whatever happens below, the watchdog is told and joined (a joinable thread must not be
+  // destroyed).
+  struct Join {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& finished;
+    std::thread& t;
+    ~Join() {
+      {
+        std::lock_guard lock(mu);
+        finished = true;
+      }
+      cv.notify_one();
+      t.join();
+    }
+  };
+  std::optional<Join> join(Join{mu, cv, finished, watchdog});
   bool too_large = false;
   const size_t max = impl_->max_response_bytes;
   auto res = impl_->http->Get(
@@ -84,12 +102,7 @@ HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
         out.body.append(data, n);
         return true;
       });
-  {
-    std::lock_guard lock(mu);
-    finished = true;
-  }
-  cv.notify_one();
-  watchdog.join();
+  join.reset();
   if (!res || expired || too_large) {
     out.body.clear();
     if (too_large) {

@@ -7,6 +7,7 @@
 
 #include "cce/admin/usage_report.h"
 #include "cce/util/duration.h"
+#include "cce/util/hash.h"
 
 namespace cce::admin {
 
@@ -147,7 +148,7 @@ Poller::Fetched Poller::fetch_page(util::Date day, const std::string& cursor) {
 Poller::DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> progress) {
   std::vector<usage::Observation> observations;
   std::string cursor;
-  std::set<std::string> cursors;
+  std::set<uint64_t> cursors;  // hashes: a hostile cursor may be long
   auto skip_day = [&](const char* reason, const std::string& why) {
     // The API is misbehaving for this day: skip it (a refresh tries it again next cycle) so
     // the days behind it are not held up.
@@ -172,7 +173,7 @@ Poller::DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgre
                         std::make_move_iterator(obs.end()));
     if (!f.page->has_more) break;
     cursor = *f.page->next_page;
-    if (!cursors.insert(cursor).second) {
+    if (!cursors.insert(util::Hasher().add(cursor).digest()).second) {
       return skip_day("cursor_loop",
                       "the API returned a next_page cursor it had returned before "
                       "(the cursor loops)");

@@ -252,6 +252,7 @@ WebConfig load_web_config(const std::string& path) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         SSL_CTX_free);
   const auto& t = *w.tls;
+  SSL_CTX_set_default_passwd_cb(ctx.get(), [](char*, int, int, void*) { return 0; });
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), t.cert_file.c_str()) != 1) {
     throw ConfigError(path + ": tls_server_config.cert_file \"" + t.cert_file +
                       "\": " + openssl_reason());

@@ -17,11 +17,11 @@ std::string base64_decode(std::string_view in) {
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(in.data()),
                                 static_cast<int>(in.size()));
-  if (n < 0) return {};
-  size_t len = static_cast<size_t>(n);
+  size_t pad = 0;
   for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i)
-    --len;  // EVP_DecodeBlock counts padding as output
-  out.resize(len);
+    ++pad;  // EVP_DecodeBlock counts padding as output
+  if (n < 0 || pad > 2 || static_cast<size_t>(n) < pad) return {};
+  out.resize(static_cast<size_t>(n) - pad);
   return out;
 }
 
@@ -35,6 +35,7 @@ std::string sha256(std::string_view data) {
 }  // namespace
 
 bool BasicAuth::allowed(const std::string& authorization) {
+  if (users_.empty()) return false;
   const std::string_view header = util::trim(authorization);
   constexpr std::string_view kScheme = "basic ";
   if (header.size() <= kScheme.size() || util::lower(header.substr(0, kScheme.size())) != kScheme) {
@@ -46,15 +47,16 @@ bool BasicAuth::allowed(const std::string& authorization) {
   const std::string user = decoded.substr(0, colon);
   const std::string password = decoded.substr(colon + 1);
   auto it = users_.find(user);
-  if (it == users_.end()) return false;
+  // An unknown user costs a bcrypt run too, so timing does not tell which users exist.
+  const std::string& hash = it == users_.end() ? users_.begin()->second : it->second;
   const std::string token = user + '\0' + sha256(password);
-  {
+  if (it != users_.end()) {
     std::lock_guard lock(mu_);
     if (verified_.count(token)) return true;
   }
   auto data = std::make_unique<crypt_data>();
-  const char* hashed = crypt_rn(password.c_str(), it->second.c_str(), data.get(), sizeof *data);
-  if (!hashed || !constant_time_equal(hashed, it->second)) return false;
+  const char* hashed = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof *data);
+  if (!hashed || !constant_time_equal(hashed, hash) || it == users_.end()) return false;
   std::lock_guard lock(mu_);
   if (verified_.size() > 1000) verified_.clear();  // bounded: a few users, a few passwords
   verified_.insert(token);

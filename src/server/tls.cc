@@ -20,6 +20,10 @@ std::string openssl_reason() {
   return buf;
 }
 
+int no_passphrase(char*, int, int, void*) {
+  return 0;
+}
+
 int accept_any_certificate(int, X509_STORE_CTX*) {
   return 1;
 }
@@ -61,7 +65,8 @@ std::shared_ptr<TlsCertificates::Pair> TlsCertificates::load() const {
   ERR_clear_error();  // the end of the file reads as an error
   std::unique_ptr<FILE, decltype(&fclose)> kf(fopen(key_file_.c_str(), "r"), fclose);
   if (!kf) throw std::runtime_error("cannot read key_file \"" + key_file_ + "\"");
-  pair->key = PEM_read_PrivateKey(kf.get(), nullptr, nullptr, nullptr);
+  // No passphrase prompt: an encrypted key must fail, not wait on a terminal.
+  pair->key = PEM_read_PrivateKey(kf.get(), nullptr, no_passphrase, nullptr);
   if (!pair->key) throw fail("key_file", key_file_);
   if (X509_check_private_key(pair->cert, pair->key) != 1) {
     throw fail("key_file \"" + key_file_ + "\" does not match cert_file", cert_file_);

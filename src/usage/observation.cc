@@ -62,7 +62,10 @@ LabelValues join_labels(std::initializer_list<std::string_view> values) {
   for (auto v : values) {
     if (!first) out += '\x1f';
     first = false;
-    out += v;
+    // A client's value must not carry the separator: it would shift the values after it into
+    // other labels (and past every bound on them).
+    for (char c : v)
+      out += c == '\x1f' ? ' ' : c;
   }
   return out;
 }

@@ -350,7 +350,15 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   handler->second(point.attributes, resource, [&](Quantity q, LabelValues labels) {
     observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
   });
-  if (!within_bounds(observations, "a data point of " + metric.name, out)) return;
+  if (!within_bounds(observations, "a data point of " + metric.name, out)) {
+    // The increment is dropped, but a cumulative series moves on from this point: otherwise
+    // every later delta would carry the same jump and be rejected too.
+    if (next) {
+      cumulative_[series] = *next;
+      out.series_updates.emplace_back(series, *next);
+    }
+    return;
+  }
   if (seen_key) {
     seen_[*seen_key] = received_s;
     out.seen_keys.push_back(*seen_key);

@@ -50,6 +50,7 @@ openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-
         "-subj", "/CN=claude-code-exporter test CA")
 make_cert("server", "first-server")
 make_cert("server2", "reloaded-server")
+make_cert("server3", "changed-on-disk")
 make_cert("client", "otel-collector", client=True)
 path = lambda n: os.path.join(tmp, n)
 
@@ -128,6 +129,14 @@ try:
     harness.wait_for(lambda: served_cn(agent.metrics_port) == "reloaded-server", 10, "the reloaded certificate")
     harness.wait_for(lambda: served_cn(agent.otlp_port) == "reloaded-server", 10, "on both listeners")
     c.check(True, "certificates reload on SIGHUP")
+    # And without a signal, when the files change (checked at most once a second).
+    time.sleep(1.1)
+    shutil.copy(path("server3.key"), path("server.key") + ".new")
+    shutil.copy(path("server3.crt"), path("server.crt") + ".new")
+    os.replace(path("server.key") + ".new", path("server.key"))
+    os.replace(path("server.crt") + ".new", path("server.crt"))
+    harness.wait_for(lambda: served_cn(agent.metrics_port) == "changed-on-disk", 10, "the certificate changed on disk")
+    c.check(True, "certificates reload when their files change")
 
     log = agent.read_log()
     c.check(PASSWORD not in log and HASH not in log, "neither the password nor its hash is logged")

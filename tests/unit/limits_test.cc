@@ -155,3 +155,28 @@ TEST_CASE("a day keeps the team it was spent under; __other__ never borrows a te
     CHECK(v.days.at(test::kToday).at(1).otel_team == "");
   });
 }
+
+TEST_CASE("a value carrying the label separator cannot spill into other labels") {
+  const auto joined = usage::join_labels({"Bash\x1fsurprise", "true"});
+  const auto parts = usage::split_labels(joined);
+  REQUIRE(parts.size() == 2);
+  CHECK(parts[0] == "Bash surprise");
+  CHECK(parts[1] == "true");
+}
+
+TEST_CASE("after a rejected jump a cumulative series counts again from there") {
+  usage::OtelNormalizer n({}, 3600, 86400);
+  auto cumulative = [](double v, uint64_t t) {
+    auto r = cost_request(v, t, dev());
+    auto& m = r.resources[0].scopes[0].metrics[0];
+    m.temporality = otlp::Temporality::kCumulative;
+    m.points[0].start_ns = kNoonNs - 3600000000000ULL;
+    return r;
+  };
+  CHECK(n.ingest(cumulative(10, kNoonNs - 30000000000ULL), test::fixture_noon()).accepted == 1);
+  CHECK(n.ingest(cumulative(1e9, kNoonNs - 20000000000ULL), test::fixture_noon()).rejected == 1);
+  auto next = n.ingest(cumulative(1e9 + 5, kNoonNs - 10000000000ULL), test::fixture_noon());
+  CHECK(next.accepted == 1);
+  REQUIRE(next.observations.size() == 1);
+  CHECK(next.observations[0].value == doctest::Approx(5));
+}

@@ -120,5 +120,7 @@ TEST_CASE("basic auth checks bcrypt hashes, and only the right password passes")
   CHECK_FALSE(auth.allowed(header("prometheus")));
   CHECK_FALSE(auth.allowed("Bearer abc"));
   CHECK_FALSE(auth.allowed("Basic !!!!"));
+  CHECK_FALSE(auth.allowed("Basic ===="));
+  CHECK_FALSE(auth.allowed("Basic cHJvbWV0aGV1cw==="));
   CHECK_FALSE(auth.allowed(""));
 }
