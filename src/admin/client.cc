@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "cce/util/build_info.h"
@@ -81,28 +80,29 @@ HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
         finished = true;
       }
       cv.notify_one();
-      t.join();
+      if (t.joinable()) t.join();
     }
   };
-  std::optional<Join> join(Join{mu, cv, finished, watchdog});
   bool too_large = false;
   const size_t max = impl_->max_response_bytes;
-  auto res = impl_->http->Get(
-      path, headers,
-      [&](const httplib::Response& r) {
-        const auto length = r.get_header_value<uint64_t>("Content-Length");
-        if (length > max) too_large = true;
-        return !too_large;
-      },
-      [&](const char* data, size_t n) {
-        if (out.body.size() + n > max) {
-          too_large = true;
-          return false;
-        }
-        out.body.append(data, n);
-        return true;
-      });
-  join.reset();
+  auto res = [&] {
+    Join join{mu, cv, finished, watchdog};
+    return impl_->http->Get(
+        path, headers,
+        [&](const httplib::Response& r) {
+          const auto length = r.get_header_value<uint64_t>("Content-Length");
+          if (length > max) too_large = true;
+          return !too_large;
+        },
+        [&](const char* data, size_t n) {
+          if (out.body.size() + n > max) {
+            too_large = true;
+            return false;
+          }
+          out.body.append(data, n);
+          return true;
+        });
+  }();
   if (!res || expired || too_large) {
     out.body.clear();
     if (too_large) {
