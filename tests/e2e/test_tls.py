@@ -14,11 +14,8 @@ import ssl
 import subprocess
 import tempfile
 import time
-import warnings
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import crypt  # libcrypt's bcrypt, as the agent verifies it (Python 3.11, Debian bookworm)
+import ctypes
+import ctypes.util
 
 import harness
 from harness import Agent, Checker, Prometheus
@@ -27,7 +24,14 @@ a = harness.args()
 c = Checker("e2e tls")
 tmp = tempfile.mkdtemp(prefix="cce-tls-")
 PASSWORD = "correct-horse-battery-staple"
-HASH = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 4))
+# The system's libcrypt, which the agent verifies with, makes the bcrypt hash.
+libcrypt = ctypes.CDLL(ctypes.util.find_library("crypt"))
+libcrypt.crypt_gensalt.restype = ctypes.c_char_p
+libcrypt.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+libcrypt.crypt.restype = ctypes.c_char_p
+libcrypt.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+HASH = libcrypt.crypt(PASSWORD.encode(), libcrypt.crypt_gensalt(b"$2b$", 4, None, 0)).decode()
+assert HASH.startswith("$2b$04$"), HASH
 
 
 def openssl(*args):
