@@ -1,6 +1,5 @@
 #include "cce/config/web_config.h"
 
-#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "cce/config/config.h"
+#include "cce/util/openssl_error.h"
 #include "cce/util/strings.h"
 
 namespace cce::config {
@@ -123,15 +123,6 @@ std::string resolve(const std::string& file, const std::string& config_path) {
   if (file.empty() || file.front() == '/') return file;
   const auto slash = config_path.rfind('/');
   return slash == std::string::npos ? file : config_path.substr(0, slash + 1) + file;
-}
-
-std::string openssl_reason() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
 }
 
 }  // namespace
@@ -255,20 +246,21 @@ WebConfig load_web_config(const std::string& path) {
   SSL_CTX_set_default_passwd_cb(ctx.get(), [](char*, int, int, void*) { return 0; });
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), t.cert_file.c_str()) != 1) {
     throw ConfigError(path + ": tls_server_config.cert_file \"" + t.cert_file +
-                      "\": " + openssl_reason());
+                      "\": " + util::openssl_error());
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), t.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     throw ConfigError(path + ": tls_server_config.key_file \"" + t.key_file +
-                      "\": " + openssl_reason());
+                      "\": " + util::openssl_error());
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
     throw ConfigError(path + ": tls_server_config.key_file \"" + t.key_file +
-                      "\" does not match cert_file \"" + t.cert_file + "\": " + openssl_reason());
+                      "\" does not match cert_file \"" + t.cert_file +
+                      "\": " + util::openssl_error());
   }
   if (!t.client_ca_file.empty() &&
       SSL_CTX_load_verify_locations(ctx.get(), t.client_ca_file.c_str(), nullptr) != 1) {
     throw ConfigError(path + ": tls_server_config.client_ca_file \"" + t.client_ca_file +
-                      "\": " + openssl_reason());
+                      "\": " + util::openssl_error());
   }
   return w;
 }

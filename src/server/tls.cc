@@ -8,17 +8,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "cce/util/openssl_error.h"
+
 namespace cce::server {
 namespace {
-
-std::string openssl_reason() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
 
 int no_passphrase(char*, int, int, void*) {
   return 0;
@@ -53,7 +46,7 @@ TlsCertificates::~TlsCertificates() = default;
 std::shared_ptr<TlsCertificates::Pair> TlsCertificates::load() const {
   auto pair = std::make_shared<Pair>();
   auto fail = [](const std::string& what, const std::string& file) {
-    return std::runtime_error(what + " \"" + file + "\": " + openssl_reason());
+    return std::runtime_error(what + " \"" + file + "\": " + util::openssl_error());
   };
   std::unique_ptr<FILE, decltype(&fclose)> cf(fopen(cert_file_.c_str(), "r"), fclose);
   if (!cf) throw std::runtime_error("cannot read cert_file \"" + cert_file_ + "\"");
@@ -123,7 +116,7 @@ bool setup_tls(SSL_CTX& ctx, const config::WebConfig::Tls& tls, TlsCertificates&
       &certs);
   if (!tls.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
-      spdlog::error("tls: client_ca_file \"{}\": {}", tls.client_ca_file, openssl_reason());
+      spdlog::error("tls: client_ca_file \"{}\": {}", tls.client_ca_file, util::openssl_error());
       return false;
     }
     SSL_CTX_set_client_CA_list(&ctx, SSL_load_client_CA_file(tls.client_ca_file.c_str()));

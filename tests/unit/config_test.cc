@@ -12,30 +12,9 @@ using namespace cce;
 // One bad file per error in tests/testdata/config, each with the exact message the user sees
 // in <name>.expected. Set UPDATE_GOLDEN=1 to rewrite them (and review the diff).
 TEST_CASE("each bad config file fails with its documented message") {
-  int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(test::testdata("config"))) {
-    if (e.path().extension() != ".toml") continue;
-    ++files;
-    const std::string name = e.path().filename().string();
-    CAPTURE(name);
-    std::string message;
-    try {
-      config::parse(test::read_file(e.path().string()), name);
-    } catch (const config::ConfigError& err) {
-      message = err.what();
-    }
-    REQUIRE_FALSE(message.empty());
-    auto expected_path = e.path();
-    expected_path.replace_extension(".expected");
-    if (std::getenv("UPDATE_GOLDEN")) {
-      std::ofstream(expected_path) << message << "\n";
-      continue;
-    }
-    std::string expected = test::read_file(expected_path.string());
-    while (!expected.empty() && expected.back() == '\n')
-      expected.pop_back();
-    CHECK(message == expected);
-  }
+  const int files = test::check_golden_errors(
+      "config", ".toml",
+      [](const std::string& text, const std::string& name) { config::parse(text, name); });
   CHECK(files >= 10);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <doctest/doctest.h>
 #include <httplib.h>
 #include <unistd.h>
 
@@ -44,6 +45,38 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Golden error messages: every `<name><ext>` file in testdata/<dir> must make `parse` throw
+// ConfigError with exactly the message in `<name>.expected` (UPDATE_GOLDEN=1 rewrites them).
+// Returns how many files were checked.
+template <typename Parse>
+int check_golden_errors(const std::string& dir, const std::string& ext, Parse parse) {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(testdata(dir))) {
+    if (e.path().extension() != ext) continue;
+    ++files;
+    const std::string name = e.path().filename().string();
+    CAPTURE(name);
+    std::string message;
+    try {
+      parse(read_file(e.path().string()), name);
+    } catch (const config::ConfigError& err) {
+      message = err.what();
+    }
+    REQUIRE_FALSE(message.empty());
+    auto expected_path = e.path();
+    expected_path.replace_extension(".expected");
+    if (std::getenv("UPDATE_GOLDEN")) {
+      std::ofstream(expected_path) << message << "\n";
+      continue;
+    }
+    std::string expected = read_file(expected_path.string());
+    while (!expected.empty() && expected.back() == '\n')
+      expected.pop_back();
+    CHECK(message == expected);
+  }
+  return files;
+}
 
 inline util::TimePoint fixture_noon() {
   return *util::parse_time_point("2026-11-22T12:00:00Z");

@@ -14,30 +14,10 @@ using config::WebConfig;
 // One bad web config per error in tests/testdata/web-config, with the message the user sees in
 // <name>.expected (UPDATE_GOLDEN=1 rewrites them).
 TEST_CASE("each bad web config file fails with its documented message") {
-  int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(test::testdata("web-config"))) {
-    if (e.path().extension() != ".yml") continue;
-    ++files;
-    const std::string name = e.path().filename().string();
-    CAPTURE(name);
-    std::string message;
-    try {
-      config::parse_web_config(test::read_file(e.path().string()), name);
-    } catch (const config::ConfigError& err) {
-      message = err.what();
-    }
-    REQUIRE_FALSE(message.empty());
-    auto expected_path = e.path();
-    expected_path.replace_extension(".expected");
-    if (std::getenv("UPDATE_GOLDEN")) {
-      std::ofstream(expected_path) << message << "\n";
-      continue;
-    }
-    std::string expected = test::read_file(expected_path.string());
-    while (!expected.empty() && expected.back() == '\n')
-      expected.pop_back();
-    CHECK(message == expected);
-  }
+  const int files = test::check_golden_errors("web-config", ".yml",
+                                              [](const std::string& text, const std::string& name) {
+                                                config::parse_web_config(text, name);
+                                              });
   CHECK(files >= 9);
 }
 

@@ -1,0 +1,16 @@
+#include "cce/util/openssl_error.h"
+
+#include <openssl/err.h>
+
+namespace cce::util {
+
+std::string openssl_error() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace cce::util
