@@ -329,6 +329,16 @@ local lib = import 'lib.libsonnet';
             % h.overflowWindow,
           ),
           alert(
+            'ClaudeCodeExporterLimitHit',
+            'warning',
+            'health',
+            'sum by (job, instance, limit) (increase(claude_code_exporter_limit_hits_total{%s}[%s])) > 0' % [sel, h.limitWindow],
+            '0s',
+            'Input is being held to one of the agent\'s [limits].',
+            '{{ $labels.instance }} held {{ $value | printf "%%.0f" }} values to limits.{{ $labels.limit }} in the last %s: points rejected, labels cut, or values folded into __other__.'
+            % h.limitWindow,
+          ),
+          alert(
             'ClaudeCodeUnpricedModel',
             'warning',
             'health',

@@ -72,6 +72,7 @@
       modelErrorWindow: '15m',
       modelErrorFor: '15m',
       overflowWindow: '1h',
+      limitWindow: '1h',
       unpricedWindow: '1h',
       storeErrorWindow: '10m',
       counterResetWindow: '1h',
