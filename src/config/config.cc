@@ -443,6 +443,8 @@ void walk(Visit&& section, Config& c) {
               "a number of bytes");
     s.integer(std::string(usage::kLimitLabelValues), l.max_label_values_per_actor, 1, 100000,
               "a number of values");
+    s.integer(std::string(usage::kLimitLearnedIdentities), l.max_learned_identities, 0, 100000000,
+              "a number of identities");
   });
   section("privacy", [&](auto& s) {
     s.choice("actor_label", c.privacy.actor_label, kActorLabels);

@@ -56,8 +56,9 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                          "cut (max_label_length) or folded into \"__other__\" "
                          "(max_label_values_per_actor).")
                      .Register(*registry_);
-  for (auto key : {usage::kLimitCost, usage::kLimitTokens, usage::kLimitCount,
-                   usage::kLimitFutureSkew, usage::kLimitLabelLength, usage::kLimitLabelValues}) {
+  for (auto key :
+       {usage::kLimitCost, usage::kLimitTokens, usage::kLimitCount, usage::kLimitFutureSkew,
+        usage::kLimitLabelLength, usage::kLimitLabelValues, usage::kLimitLearnedIdentities}) {
     limit_hits_->Add({{"limit", std::string(key)}});
   }
   admin_requests_ = &BuildCounter()

@@ -214,8 +214,14 @@ void OtelNormalizer::clear() {
 
 void OtelNormalizer::note_actor(const IdentityResolver::Resolved& who, IngestResult& out) {
   if (who.learned) {
-    identities_.remember(who.learned->first, who.learned->second);
-    out.learned_identities.push_back(*who.learned);
+    const bool known = identities_.learned().count(who.learned->first) == 1;
+    if (known || identities_.learned().size() < limits_.max_learned_identities) {
+      identities_.remember(who.learned->first, who.learned->second);
+      out.learned_identities.push_back(*who.learned);
+    } else {
+      // Full: this point still counts for its email; later ones without it stay `account`.
+      ++out.limit_hits[std::string(kLimitLearnedIdentities)];
+    }
   }
   for (const auto& a : out.actors) {
     if (a.actor == who.actor && a.otel_team == who.otel_team) return;

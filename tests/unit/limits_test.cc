@@ -180,3 +180,26 @@ TEST_CASE("after a rejected jump a cumulative series counts again from there") {
   REQUIRE(next.observations.size() == 1);
   CHECK(next.observations[0].value == doctest::Approx(5));
 }
+
+TEST_CASE("learned account -> email pairs are bounded") {
+  usage::ValueLimits limits;
+  limits.max_learned_identities = 1;
+  usage::OtelNormalizer n({}, 3600, 86400, 400, limits);
+  auto with_account = [](const std::string& email, const std::string& uuid, uint64_t t) {
+    return cost_request(
+        1, t, {{"user.email", email}, {"user.account_uuid", uuid}, {"model", std::string("m")}});
+  };
+  auto first = n.ingest(with_account("a@example.com", "uuid-a", kNoonNs - 3000000000ULL),
+                        test::fixture_noon());
+  CHECK(first.learned_identities.size() == 1);
+  auto second = n.ingest(with_account("b@example.com", "uuid-b", kNoonNs - 2000000000ULL),
+                         test::fixture_noon());
+  CHECK(second.accepted == 1);
+  CHECK(second.observations[0].actor.id == "b@example.com");  // this point still counts for b
+  CHECK(second.learned_identities.empty());
+  CHECK(second.limit_hits.at("max_learned_identities") == 1);
+  // The known account keeps resolving to its email.
+  auto again = n.ingest(with_account("a@example.com", "uuid-a", kNoonNs - 1000000000ULL),
+                        test::fixture_noon());
+  CHECK(again.limit_hits.count("max_learned_identities") == 0);
+}

@@ -26,6 +26,8 @@ struct ValueLimits {
   // Distinct values per actor of model, tool, tool_name, language and status_code; further
   // values are folded into "__other__".
   size_t max_label_values_per_actor = 100;
+  // Account -> email pairs remembered from OTel data (so account-only points find their user).
+  size_t max_learned_identities = 100000;
 };
 
 inline constexpr std::string_view kLimitCost = "max_cost_usd";
@@ -34,6 +36,7 @@ inline constexpr std::string_view kLimitCount = "max_count";
 inline constexpr std::string_view kLimitFutureSkew = "max_future_skew";
 inline constexpr std::string_view kLimitLabelLength = "max_label_length";
 inline constexpr std::string_view kLimitLabelValues = "max_label_values_per_actor";
+inline constexpr std::string_view kLimitLearnedIdentities = "max_learned_identities";
 
 // The value bound a quantity is held to, and its key.
 struct ValueBound {
