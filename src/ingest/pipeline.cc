@@ -157,10 +157,7 @@ void Pipeline::process_api_day(Job& job) {
     job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
-  store_succeeded();
-  ledger_.apply(changes);
-  metrics_.actor_overflow(changes.overflowed);
-  metrics_.limit_hits(changes.limit_hits);
+  apply_committed(changes);
   job.reply.set_value(IngestReply{true, 0, {}});
 }
 
@@ -211,10 +208,7 @@ void Pipeline::process(std::vector<Job>& all) {
       job.reply.set_value(IngestReply{false, 0, {}});
     return;
   }
-  store_succeeded();
-  ledger_.apply(changes);
-  metrics_.actor_overflow(changes.overflowed);
-  metrics_.limit_hits(changes.limit_hits);
+  apply_committed(changes);
   for (size_t i = 0; i < group.size(); ++i) {
     const auto& r = results[i];
     metrics_.limit_hits(r.limit_hits);
@@ -267,6 +261,13 @@ void Pipeline::store_succeeded() {
   if (problem_.empty()) return;
   problem_.clear();
   spdlog::info("store: takes writes again");
+}
+
+void Pipeline::apply_committed(const usage::LedgerChanges& changes) {
+  store_succeeded();
+  ledger_.apply(changes);
+  metrics_.actor_overflow(changes.overflowed);
+  metrics_.limit_hits(changes.limit_hits);
 }
 
 }  // namespace cce::ingest

@@ -65,6 +65,8 @@ class Pipeline final : public OtlpSink, public DaySink {
   // Counts, records and logs (at most one line per 10 s, with how many were held back).
   void store_failed(const std::string& what, const std::exception& e);
   void store_succeeded();
+  // After a commit: the ledger takes the change, and the bounds it hit are counted.
+  void apply_committed(const usage::LedgerChanges& changes);
 
   store::Store& store_;
   usage::Ledger& ledger_;
