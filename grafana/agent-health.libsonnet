@@ -25,16 +25,18 @@ g.dashboard(
     [
       g.timeseries('Admin API requests by code', 'Admin API requests per second by HTTP status (network = no answer).',
                    'reqps', [g.target(by('code', 'claude_code_exporter_admin_api_requests_total'), '{{code}}')], w=8),
-      g.timeseries('Admin API failures by reason', 'Failed Admin API requests per second by reason (rate_limited, server_error, network, malformed, auth, client_error).',
+      g.timeseries('Admin API failures by reason', 'Failed Admin API requests per second by reason (rate_limited, server_error, network, deadline, too_large, malformed, auth, client_error; skipped days: page_limit, cursor_loop; retry_after_capped).',
                    'reqps', [g.target(by('reason', 'claude_code_exporter_admin_api_failures_total'), '{{reason}}')], w=8),
       g.timeseries('Backfill progress', 'UTC dates of Admin API history still to fetch, over time.',
                    'short', [g.target('max(claude_code_exporter_admin_api_backfill_dates_remaining{%s})' % sel, 'dates remaining')], w=8),
     ],
     [
       g.timeseries('OTLP requests by code and encoding', 'OTLP/HTTP requests answered per second, by signal, encoding and HTTP status.',
-                   'reqps', [g.target(by('signal, encoding, code', 'claude_code_exporter_otlp_requests_total'), '{{signal}} {{encoding}} {{code}}')]),
+                   'reqps', [g.target(by('signal, encoding, code', 'claude_code_exporter_otlp_requests_total'), '{{signal}} {{encoding}} {{code}}')], w=8),
       g.timeseries('OTLP points by outcome', 'Data points and log records per second: accepted, duplicate (a replay, dropped), rejected (invalid), ignored (not a usage signal).',
-                   'short', [g.target(by('signal, outcome', 'claude_code_exporter_otlp_data_points_total'), '{{signal}} {{outcome}}')]),
+                   'short', [g.target(by('signal, outcome', 'claude_code_exporter_otlp_data_points_total'), '{{signal}} {{outcome}}')], w=8),
+      g.timeseries('Input held to limits', 'Values held to a [limits] bound per second, by key: points rejected (max_cost_usd, max_tokens, max_count, max_future_skew), labels cut (max_label_length), values folded into __other__ (max_label_values_per_actor), identities not learned (max_learned_identities). ClaudeCodeExporterLimitHit.',
+                   'short', [g.target(by('limit', 'claude_code_exporter_limit_hits_total'), '{{limit}}')], w=8),
     ],
     [
       g.table('Actors by time since last OpenTelemetry data', "Each actor's time since its last OTLP data, longest first: a developer whose telemetry stopped rises to the top (ClaudeCodeActorTelemetrySilent).",
