@@ -1,7 +1,6 @@
 #include "cce/admin/usage_report.h"
 
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cce/usage/identity.h"
@@ -81,13 +80,7 @@ void parse_record(const json& rec, util::Date day, const usage::ValueLimits& lim
   }
   std::vector<usage::Observation> obs;
   auto add = [&](Quantity q, usage::LabelValues labels, double v) {
-    const usage::ValueBound bound = usage::value_bound(q, limits);
-    if (v > bound.max) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " %g is above limits.%.*s (%g)", v,
-                    static_cast<int>(bound.key.size()), bound.key.data(), bound.max);
-      throw RecordError{std::string(usage::to_string(q)) + buf};
-    }
+    if (auto e = usage::excess(q, v, limits)) throw RecordError{std::move(e->message)};
     obs.push_back(usage::Observation{actor, *date, q, std::move(labels), v});
   };
 

@@ -356,22 +356,16 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   handler->second(point.attributes, resource, [&](Quantity q, LabelValues labels) {
     observations.push_back(Observation{who->actor, date, q, std::move(labels), delta});
   });
-  if (!within_bounds(observations, "a data point of " + metric.name, out)) {
-    // The increment is dropped, but a cumulative series moves on from this point: otherwise
-    // every later delta would carry the same jump and be rejected too.
-    if (next) {
-      cumulative_[series] = *next;
-      out.series_updates.emplace_back(series, *next);
-    }
-    return;
-  }
-  if (seen_key) {
-    seen_[*seen_key] = received_s;
-    out.seen_keys.push_back(*seen_key);
-  }
+  // A cumulative series moves on from this point even when its increment is beyond a bound
+  // (dropped below): otherwise every later delta would carry the same jump and be rejected too.
   if (next) {
     cumulative_[series] = *next;
     out.series_updates.emplace_back(series, *next);
+  }
+  if (!within_bounds(observations, "a data point of " + metric.name, out)) return;
+  if (seen_key) {
+    seen_[*seen_key] = received_s;
+    out.seen_keys.push_back(*seen_key);
   }
   ++out.accepted;
   note_actor(*who, out);
@@ -388,13 +382,9 @@ bool OtelNormalizer::in_future(int64_t when_ns, int64_t received_ns) const {
 bool OtelNormalizer::within_bounds(const std::vector<Observation>& observations,
                                    const std::string& what, IngestResult& out) const {
   for (const auto& o : observations) {
-    const ValueBound bound = value_bound(o.quantity, limits_);
-    if (o.value > bound.max) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%g above limits.%.*s (%g)", o.value,
-                    static_cast<int>(bound.key.size()), bound.key.data(), bound.max);
-      reject(out, what + " carries " + to_string(o.quantity).data() + " " + buf);
-      ++out.limit_hits[std::string(bound.key)];
+    if (auto e = excess(o.quantity, o.value, limits_)) {
+      reject(out, what + " carries " + e->message);
+      ++out.limit_hits[std::string(e->key)];
       return false;
     }
   }

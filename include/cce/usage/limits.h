@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,21 +39,14 @@ inline constexpr std::string_view kLimitLabelLength = "max_label_length";
 inline constexpr std::string_view kLimitLabelValues = "max_label_values_per_actor";
 inline constexpr std::string_view kLimitLearnedIdentities = "max_learned_identities";
 
-// The value bound a quantity is held to, and its key.
-struct ValueBound {
-  double max;
+// A value beyond the bound its quantity is held to (cost, tokens or other counts): the
+// bound's key, and a message naming both ("cost_usd 1e+308 is above limits.max_cost_usd
+// (10000)").
+struct Excess {
   std::string_view key;
+  std::string message;
 };
-inline ValueBound value_bound(Quantity q, const ValueLimits& l) {
-  switch (q) {
-    case Quantity::kCostUsd:
-      return {l.max_cost_usd, kLimitCost};
-    case Quantity::kTokens:
-      return {l.max_tokens, kLimitTokens};
-    default:
-      return {l.max_count, kLimitCount};
-  }
-}
+std::optional<Excess> excess(Quantity q, double value, const ValueLimits& limits);
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence; true when it cut.
 bool truncate_label(std::string& s, size_t max);
