@@ -113,12 +113,6 @@ LabelValues Ledger::bound_labels(uint32_t actor, Quantity q, const LabelValues& 
   for (auto v : split_labels(labels))
     values.emplace_back(v);
   bool changed = false;
-  // More values than names (labels not built by join_labels): the rest belongs to the last.
-  while (values.size() > names.size()) {
-    values[values.size() - 2] += ' ' + values.back();
-    values.pop_back();
-    changed = true;
-  }
   for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
     std::string& v = values[i];
     if (truncate_label(v, options_.max_label_length)) {
@@ -141,11 +135,7 @@ LabelValues Ledger::bound_labels(uint32_t actor, Quantity q, const LabelValues& 
     }
     staged.insert(v);
   }
-  if (!changed) return labels;
-  LabelValues out;
-  for (size_t i = 0; i < values.size(); ++i)
-    out += (i ? "\x1f" : "") + values[i];
-  return out;
+  return changed ? join_labels(values) : labels;
 }
 
 void Ledger::note_label_values(uint32_t actor, const QKey& key) {

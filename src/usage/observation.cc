@@ -56,10 +56,13 @@ std::span<const std::string_view> label_names(Quantity q) {
   return {labels.data(), n};
 }
 
-LabelValues join_labels(std::initializer_list<std::string_view> values) {
+namespace {
+
+template <typename Values>
+LabelValues join(const Values& values) {
   LabelValues out;
   bool first = true;
-  for (auto v : values) {
+  for (std::string_view v : values) {
     if (!first) out += '\x1f';
     first = false;
     // A client's value must not carry the separator: it would shift the values after it into
@@ -68,6 +71,16 @@ LabelValues join_labels(std::initializer_list<std::string_view> values) {
       out += c == '\x1f' ? ' ' : c;
   }
   return out;
+}
+
+}  // namespace
+
+LabelValues join_labels(std::initializer_list<std::string_view> values) {
+  return join(values);
+}
+
+LabelValues join_labels(const std::vector<std::string>& values) {
+  return join(values);
 }
 
 std::vector<std::string_view> split_labels(std::string_view joined) {

@@ -34,6 +34,7 @@ struct ActorId {
 // Label values joined by '\x1f' (a byte no label value of ours contains).
 using LabelValues = std::string;
 LabelValues join_labels(std::initializer_list<std::string_view> values);
+LabelValues join_labels(const std::vector<std::string>& values);
 std::vector<std::string_view> split_labels(std::string_view joined);
 
 struct Observation {
