@@ -48,10 +48,7 @@ metrics::CollectorOptions collector_options(const config::Config& c) {
 std::string describe_web(const config::WebConfig& w) {
   std::string out;
   if (w.tls) {
-    static const char* kAuth[] = {"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-                                  "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
-    out +=
-        std::string(", TLS (client_auth_type ") + kAuth[static_cast<int>(w.tls->client_auth)] + ")";
+    out += ", TLS (client_auth_type " + std::string(config::to_string(w.tls->client_auth)) + ")";
   }
   if (!w.basic_auth_users.empty()) {
     out += ", basic auth (" + std::to_string(w.basic_auth_users.size()) + " users)";

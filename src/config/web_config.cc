@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <array>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -119,6 +120,11 @@ Node parse_yaml(const std::string& text, const std::string& path) {
   return root;
 }
 
+// Indexed by WebConfig::ClientAuth.
+constexpr std::array<std::string_view, 5> kClientAuthNames = {
+    "NoClientCert", "RequestClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven",
+    "RequireAndVerifyClientCert"};
+
 std::string resolve(const std::string& file, const std::string& config_path) {
   if (file.empty() || file.front() == '/') return file;
   const auto slash = config_path.rfind('/');
@@ -126,6 +132,10 @@ std::string resolve(const std::string& file, const std::string& config_path) {
 }
 
 }  // namespace
+
+std::string_view to_string(WebConfig::ClientAuth a) {
+  return kClientAuthNames[static_cast<size_t>(a)];
+}
 
 WebConfig parse_web_config(const std::string& yaml, const std::string& path) {
   WebConfig w;
@@ -150,27 +160,16 @@ WebConfig parse_web_config(const std::string& yaml, const std::string& path) {
         } else if (key == "client_ca_file") {
           tls.client_ca_file = resolve(v.scalar, path);
         } else if (key == "client_auth_type") {
-          using C = WebConfig::ClientAuth;
-          static const std::vector<std::pair<const char*, C>> kTypes = {
-              {"NoClientCert", C::kNoClientCert},
-              {"RequestClientCert", C::kRequestClientCert},
-              {"RequireAnyClientCert", C::kRequireAnyClientCert},
-              {"VerifyClientCertIfGiven", C::kVerifyClientCertIfGiven},
-              {"RequireAndVerifyClientCert", C::kRequireAndVerifyClientCert}};
           bool found = false;
-          for (const auto& [name, value] : kTypes) {
-            if (v.scalar == name) {
-              tls.client_auth = value;
+          std::string allowed;
+          for (size_t i = 0; i < kClientAuthNames.size(); ++i) {
+            allowed += (i ? ", " : "") + std::string(kClientAuthNames[i]);
+            if (v.scalar == kClientAuthNames[i]) {
+              tls.client_auth = static_cast<WebConfig::ClientAuth>(i);
               found = true;
             }
           }
-          if (!found) {
-            throw fail(v, full,
-                       "\"" + v.scalar +
-                           "\" is not one of NoClientCert, RequestClientCert, "
-                           "RequireAnyClientCert, VerifyClientCertIfGiven, "
-                           "RequireAndVerifyClientCert");
-          }
+          if (!found) throw fail(v, full, "\"" + v.scalar + "\" is not one of " + allowed);
         } else if (key == "min_version") {
           if (v.scalar == "TLS10") {
             tls.min_version = TLS1_VERSION;

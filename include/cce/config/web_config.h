@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cce::config {
 
@@ -39,6 +40,9 @@ struct WebConfig {
 
   bool enabled() const { return tls.has_value() || !basic_auth_users.empty(); }
 };
+
+// The client_auth_type names, as written in the file.
+std::string_view to_string(WebConfig::ClientAuth a);
 
 // Parses the YAML text; `path` resolves relative file names and names the file in errors.
 // Throws ConfigError naming the file and key. Pure (no file is read).
