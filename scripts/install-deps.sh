@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev doctest-dev libprotobuf-dev protobuf-compiler
-  libsqlite3-dev zlib1g-dev libssl-dev libcrypt-dev
+  libsqlite3-dev zlib1g-dev libssl-dev libcrypt-dev libboost-dev
 )
 test_pkgs=(
   prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3

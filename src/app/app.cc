@@ -11,7 +11,9 @@
 #include "cce/metrics/exposition.h"
 #include "cce/metrics/usage_collector.h"
 #include "cce/server/http_listener.h"
-#include "cce/server/otlp_routes.h"
+#include "cce/server/inflight_budget.h"
+#include "cce/server/otlp_http_server.h"
+#include "cce/server/otlp_receiver.h"
 #include "cce/server/status_routes.h"
 #include "cce/store/store.h"
 #include "cce/usage/ledger.h"
@@ -44,6 +46,19 @@ metrics::CollectorOptions collector_options(const config::Config& c) {
   return o;
 }
 
+server::OtlpListenerOptions otlp_listener_options(const config::Config& c) {
+  server::OtlpListenerOptions o;
+  o.threads = c.otlp.threads;
+  o.backlog = c.otlp.listen_backlog;
+  o.max_connections = c.otlp.max_connections;
+  o.max_connections_per_address = c.otlp.max_connections_per_address;
+  o.idle_timeout = c.otlp.idle_timeout;
+  o.request_timeout = c.otlp.request_timeout;
+  o.write_timeout = c.http.write_timeout;
+  o.tcp_nodelay = c.http.tcp_nodelay;
+  return o;
+}
+
 // What a web config turns on, for the start-up log (never a secret).
 std::string describe_web(const config::WebConfig& w) {
   std::string out;
@@ -69,7 +84,7 @@ struct App::Impl {
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
             config.store.retention_days, config.limits),
         collector(ledger, *clock, collector_options(config)),
-        otlp_listener(config.http, config.otlp.web),
+        inflight(config.otlp.max_inflight_bytes),
         metrics_listener(config.http, config.exposition.web, {"/healthz", "/readyz"}) {}
 
   config::Config config;
@@ -82,7 +97,9 @@ struct App::Impl {
   std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<admin::UsageReportClient> admin_client;
   std::unique_ptr<admin::Poller> poller;
-  server::HttpListener otlp_listener;
+  server::InflightBudget inflight;
+  std::unique_ptr<server::OtlpReceiver> otlp_receiver;
+  std::unique_ptr<server::OtlpHttpServer> otlp_listener;
   server::HttpListener metrics_listener;
   std::atomic<bool> ready{false};
   std::atomic<bool> started{false};
@@ -142,13 +159,16 @@ void App::start() {
                m.metrics_listener.port(), describe_web(m.config.exposition.web));
 
   if (m.config.otlp.enabled) {
-    server::mount_otlp_routes(
-        m.otlp_listener.server(), *m.pipeline, m.agent_metrics,
-        server::OtlpRouteOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens});
-    m.otlp_listener.start(m.config.otlp.listen);
+    m.otlp_receiver = std::make_unique<server::OtlpReceiver>(
+        *m.pipeline, m.agent_metrics,
+        server::OtlpOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens});
+    m.otlp_listener =
+        std::make_unique<server::OtlpHttpServer>(otlp_listener_options(m.config), m.config.otlp.web,
+                                                 *m.otlp_receiver, m.inflight, m.agent_metrics);
+    m.otlp_listener->start(m.config.otlp.listen);
     spdlog::info("otlp: receiving OTLP/HTTP on {}://{}:{} (/v1/metrics, /v1/logs, /v1/traces){}{}",
-                 m.otlp_listener.tls() ? "https" : "http", m.config.otlp.listen.host,
-                 m.otlp_listener.port(),
+                 m.otlp_listener->tls() ? "https" : "http", m.config.otlp.listen.host,
+                 m.otlp_listener->port(),
                  m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required",
                  describe_web(m.config.otlp.web));
   }
@@ -186,7 +206,7 @@ void App::stop() {
   if (!m.started.exchange(false)) return;
   m.ready = false;
   // Order matters: stop taking data, drain the writer, then close the store.
-  m.otlp_listener.stop();
+  if (m.otlp_listener) m.otlp_listener->stop();
   if (m.poller) m.poller->stop();
   if (m.pipeline) m.pipeline->stop();
   m.metrics_listener.stop();
@@ -198,12 +218,12 @@ void App::stop() {
 }
 
 void App::reload_tls() {
-  impl_->otlp_listener.reload_tls();
+  if (impl_->otlp_listener) impl_->otlp_listener->reload_tls();
   impl_->metrics_listener.reload_tls();
 }
 
 int App::otlp_port() const {
-  return impl_->otlp_listener.port();
+  return impl_->otlp_listener ? impl_->otlp_listener->port() : 0;
 }
 int App::metrics_port() const {
   return impl_->metrics_listener.port();

@@ -379,6 +379,18 @@ void walk(Visit&& section, Config& c) {
     s.duration("dedupe_window", c.otlp.dedupe_window, milliseconds(60000));
     s.duration("series_ttl", c.otlp.series_ttl, milliseconds(60000));
     s.string("web_config_file", c.otlp.web_config_file);
+    s.integer("threads", c.otlp.threads, 1, 64, "a whole number");
+    s.integer("listen_backlog", c.otlp.listen_backlog, 16, 65535, "a whole number");
+    s.integer("max_connections", c.otlp.max_connections, 1, 1000000, "a whole number");
+    s.integer("max_connections_per_address", c.otlp.max_connections_per_address, 1, 1000000,
+              "a whole number");
+    s.integer("max_inflight_bytes", c.otlp.max_inflight_bytes, 1 << 20, int64_t{1} << 40,
+              "a number of bytes");
+    s.duration("idle_timeout", c.otlp.idle_timeout, milliseconds(1000));
+    s.duration("request_timeout", c.otlp.request_timeout, milliseconds(100));
+    s.check("max_inflight_bytes", c.otlp.max_inflight_bytes >= c.otlp.max_body_bytes,
+            "must be at least otlp.max_body_bytes (" + std::to_string(c.otlp.max_body_bytes) +
+                "), or the largest accepted body could never be taken");
     for (const auto& t : c.otlp.auth_tokens)
       s.check("auth_tokens", !t.empty(), "must not contain an empty token");
   });

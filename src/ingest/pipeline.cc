@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "cce/ingest/persistence.h"
 
 namespace cce::ingest {
@@ -43,11 +45,11 @@ void Pipeline::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-IngestReply Pipeline::ingest(otlp::MetricsRequest req) {
-  return submit(std::move(req));
+void Pipeline::ingest(otlp::MetricsRequest req, Done done) {
+  submit(std::move(req), std::move(done));
 }
-IngestReply Pipeline::ingest(otlp::LogsRequest req) {
-  return submit(std::move(req));
+void Pipeline::ingest(otlp::LogsRequest req, Done done) {
+  submit(std::move(req), std::move(done));
 }
 
 void Pipeline::discarded_spans(size_t n) {
@@ -57,7 +59,11 @@ void Pipeline::discarded_spans(size_t n) {
 
 bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
                                std::optional<BackfillProgress> progress) {
-  return submit(ApiDay{day, std::move(observations), progress}).stored;
+  std::promise<bool> stored;
+  auto future = stored.get_future();
+  submit(ApiDay{day, std::move(observations), progress},
+         [&stored](IngestReply r) { stored.set_value(r.stored); });
+  return future.get();
 }
 
 bool Pipeline::save_progress(const BackfillProgress& progress) {
@@ -75,17 +81,17 @@ std::optional<BackfillProgress> Pipeline::load_progress() {
   return s ? BackfillProgress::parse(*s) : std::nullopt;
 }
 
-IngestReply Pipeline::submit(Request request) {
-  std::future<IngestReply> reply;
+void Pipeline::submit(Request request, Done done) {
   {
-    std::lock_guard lock(mu_);
-    if (stopping_) return IngestReply{false, 0, "shutting down"};
-    Job job{std::move(request), {}};
-    reply = job.reply.get_future();
-    queue_.push_back(std::move(job));
+    std::unique_lock lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Job{std::move(request), std::move(done)});
+      lock.unlock();
+      cv_.notify_one();
+      return;
+    }
   }
-  cv_.notify_one();
-  return reply.get();
+  done(IngestReply{false, 0, "shutting down"});
 }
 
 void Pipeline::run() {
@@ -144,7 +150,7 @@ void Pipeline::process_api_day(Job& job) {
   const util::Date today = util::Date::from_time(clock_.now());
   if (d.day < today - (retention_days_ - 1)) {
     // Older than the store keeps: its counted values are gone, so storing it would count twice.
-    job.reply.set_value(IngestReply{true, 0, {}});
+    job.done(IngestReply{true, 0, {}});
     return;
   }
   usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
@@ -154,11 +160,11 @@ void Pipeline::process_api_day(Job& job) {
     store_.write(batch);
   } catch (const std::exception& e) {
     store_failed("could not commit Admin API day " + d.day.str(), e);
-    job.reply.set_value(IngestReply{false, 0, {}});
+    job.done(IngestReply{false, 0, {}});
     return;
   }
   apply_committed(changes);
-  job.reply.set_value(IngestReply{true, 0, {}});
+  job.done(IngestReply{true, 0, {}});
 }
 
 void Pipeline::process(std::vector<Job>& all) {
@@ -205,7 +211,7 @@ void Pipeline::process(std::vector<Job>& all) {
       spdlog::error("store: reloading ingest state failed: {}", e2.what());
     }
     for (auto& job : group)
-      job.reply.set_value(IngestReply{false, 0, {}});
+      job.done(IngestReply{false, 0, {}});
     return;
   }
   apply_committed(changes);
@@ -223,7 +229,7 @@ void Pipeline::process(std::vector<Job>& all) {
     if (r.rejected > 0) {
       message = std::to_string(r.rejected) + " rejected: " + r.rejection_message;
     }
-    group[i].reply.set_value(IngestReply{true, r.rejected, std::move(message)});
+    group[i].done(IngestReply{true, r.rejected, std::move(message)});
   }
 }
 

@@ -54,13 +54,28 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                          "Values held to a bound of [limits], by its key: points rejected "
                          "(max_cost_usd, max_tokens, max_count, max_future_skew), label values "
                          "cut (max_label_length) or folded into \"__other__\" "
-                         "(max_label_values_per_actor).")
+                         "(max_label_values_per_actor); and the OTLP listener's bounds "
+                         "(otlp.max_connections, otlp.max_connections_per_address: connections "
+                         "closed; otlp.max_inflight_bytes: requests answered 503).")
                      .Register(*registry_);
   for (auto key :
        {usage::kLimitCost, usage::kLimitTokens, usage::kLimitCount, usage::kLimitFutureSkew,
         usage::kLimitLabelLength, usage::kLimitLabelValues, usage::kLimitLearnedIdentities}) {
     limit_hits_->Add({{"limit", std::string(key)}});
   }
+  otlp_connections_ = &BuildGauge()
+                           .Name("claude_code_exporter_otlp_open_connections")
+                           .Help("Connections open on the OTLP/HTTP listener.")
+                           .Register(*registry_)
+                           .Add({});
+  otlp_inflight_bytes_ = &BuildGauge()
+                              .Name("claude_code_exporter_otlp_inflight_bytes")
+                              .Help(
+                                  "Request body bytes the OTLP listeners hold (after "
+                                  "decompression) until their data is stored; bounded by "
+                                  "otlp.max_inflight_bytes.")
+                              .Register(*registry_)
+                              .Add({});
   admin_requests_ = &BuildCounter()
                          .Name("claude_code_exporter_admin_api_requests_total")
                          .Help(
@@ -176,6 +191,18 @@ void AgentMetrics::actor_overflow(size_t observations) {
 void AgentMetrics::limit_hits(const std::map<std::string, size_t>& hits) {
   for (const auto& [key, n] : hits)
     limit_hits_->Add({{"limit", key}}).Increment(static_cast<double>(n));
+}
+
+void AgentMetrics::limit_hit(std::string_view key) {
+  limit_hits_->Add({{"limit", std::string(key)}}).Increment();
+}
+
+void AgentMetrics::otlp_connections(double open) {
+  otlp_connections_->Set(open);
+}
+
+void AgentMetrics::otlp_inflight_bytes(double bytes) {
+  otlp_inflight_bytes_->Set(bytes);
 }
 
 }  // namespace cce::metrics

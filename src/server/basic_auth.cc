@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "cce/server/otlp_routes.h"
+#include "cce/server/otlp_receiver.h"
 #include "cce/util/strings.h"
 
 namespace cce::server {

@@ -36,7 +36,7 @@ struct ListenAddress {
 // Every default lives here, and only here.
 struct Config {
   struct Http {
-    size_t max_connections = 512;  // worker threads per listener, grown on demand
+    size_t max_connections = 512;  // worker threads of the metrics listener, grown on demand
     size_t min_threads = 4;
     milliseconds keep_alive_timeout{5000};
     size_t keep_alive_max_requests = 100;
@@ -53,6 +53,15 @@ struct Config {
     std::string auth_tokens_file;
     milliseconds dedupe_window{std::chrono::hours(1)};
     milliseconds series_ttl{std::chrono::hours(24)};
+    // The OTLP/HTTP listener is event-driven: an idle keep-alive connection costs a socket and
+    // a few kilobytes, not a thread. These bound what clients can hold.
+    int threads = 2;
+    int listen_backlog = 4096;
+    size_t max_connections = 16384;
+    size_t max_connections_per_address = 1024;
+    size_t max_inflight_bytes = 256u << 20;  // bodies held at once, after decompression
+    milliseconds idle_timeout{std::chrono::minutes(2)};
+    milliseconds request_timeout{std::chrono::seconds(30)};  // headers and body together
     // HTTPS and basic auth (exporter-toolkit format); loaded by apply_environment.
     std::string web_config_file;
     WebConfig web;

@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -16,9 +15,9 @@
 
 namespace cce::ingest {
 
-// The one writer of the ledger and the store. HTTP threads hand it decoded OTLP requests, the
-// Admin API poller hands it fetched days, and each waits; it normalizes OTLP requests in
-// arrival order, writes a group of them in one SQLite transaction (group commit), and only then
+// The one writer of the ledger and the store. The OTLP listeners hand it decoded requests with
+// a completion, the Admin API poller hands it fetched days and waits; it normalizes OTLP requests
+// in arrival order, writes a group of them in one SQLite transaction (group commit), and only then
 // applies them to the in-memory ledger and releases the waiters. If a commit fails, nothing is
 // counted, the ingest state is reloaded from the store, and the clients hear 503.
 class Pipeline final : public OtlpSink, public DaySink {
@@ -31,8 +30,8 @@ class Pipeline final : public OtlpSink, public DaySink {
   // Finishes what is queued, then stops the writer.
   void stop();
 
-  IngestReply ingest(otlp::MetricsRequest req) override;
-  IngestReply ingest(otlp::LogsRequest req) override;
+  void ingest(otlp::MetricsRequest req, Done done) override;
+  void ingest(otlp::LogsRequest req, Done done) override;
   void discarded_spans(size_t n) override;
 
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
@@ -55,9 +54,9 @@ class Pipeline final : public OtlpSink, public DaySink {
   using Request = std::variant<otlp::MetricsRequest, otlp::LogsRequest, ApiDay>;
   struct Job {
     Request request;
-    std::promise<IngestReply> reply;
+    Done done;
   };
-  IngestReply submit(Request request);
+  void submit(Request request, Done done);
   void process_api_day(Job& job);
   void prune_days(util::Date today);
   void run();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,12 +22,14 @@ struct IngestReply {
   std::string message;  // for the partial-success answer
 };
 
-// Where decoded OTLP requests go. Implementations answer only once the data is durable.
+// Where decoded OTLP requests go. Implementations call `done` once the data is durable (or
+// could not be stored), on a thread of their own: a listener never waits for the store.
 class OtlpSink {
  public:
+  using Done = std::function<void(IngestReply)>;
   virtual ~OtlpSink() = default;
-  virtual IngestReply ingest(otlp::MetricsRequest req) = 0;
-  virtual IngestReply ingest(otlp::LogsRequest req) = 0;
+  virtual void ingest(otlp::MetricsRequest req, Done done) = 0;
+  virtual void ingest(otlp::LogsRequest req, Done done) = 0;
   virtual void discarded_spans(size_t n) = 0;
 };
 

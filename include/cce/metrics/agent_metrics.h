@@ -28,8 +28,13 @@ class AgentMetrics {
   double otlp_last_received(std::string_view signal) const;
   void store_error();
   void actor_overflow(size_t observations);
-  // Bounds of [limits] hit, by key.
+  // Bounds hit, by key ([limits] keys bare, listener bounds as "otlp.<key>"). A zero count
+  // creates the series.
   void limit_hits(const std::map<std::string, size_t>& hits);
+  void limit_hit(std::string_view key);
+  // The OTLP listener's open connections and the request bytes it holds.
+  void otlp_connections(double open);
+  void otlp_inflight_bytes(double bytes);
 
   // Admin API poller.
   void admin_request(const std::string& code);  // HTTP status, or "network"
@@ -51,6 +56,8 @@ class AgentMetrics {
   prometheus::Counter* store_errors_;
   prometheus::Counter* actor_overflow_;
   prometheus::Family<prometheus::Counter>* limit_hits_;
+  prometheus::Gauge* otlp_connections_;
+  prometheus::Gauge* otlp_inflight_bytes_;
   prometheus::Family<prometheus::Counter>* admin_requests_;
   prometheus::Family<prometheus::Counter>* admin_failures_;
   prometheus::Counter* admin_records_skipped_;

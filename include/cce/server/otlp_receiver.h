@@ -1,0 +1,90 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "cce/ingest/sink.h"
+#include "cce/metrics/agent_metrics.h"
+#include "cce/otlp/types.h"
+#include "cce/server/content_coding.h"
+
+namespace cce::server {
+
+struct OtlpOptions {
+  size_t max_body_bytes = 64u << 20;     // after decompression
+  std::vector<std::string> auth_tokens;  // empty: no authentication
+};
+
+// An HTTP answer, whichever server writes it.
+struct HttpAnswer {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // end the connection (the rest of an unread body would be misread)
+};
+
+// The head of an OTLP/HTTP request: all that is checked before its body is read.
+struct OtlpHead {
+  std::string_view method;
+  std::string_view path;
+  std::string_view content_type;
+  std::string_view content_encoding;
+  std::string_view authorization;
+  std::optional<size_t> content_length;  // nullopt: chunked
+  std::string_view peer;                 // the client's address, for the log
+};
+
+// A request whose head was admitted.
+struct OtlpAdmitted {
+  otlp::Signal signal;
+  otlp::Encoding encoding;
+  ContentCoding coding;
+  std::string peer;
+};
+
+// OTLP/HTTP per the specification, apart from the transport: /v1/metrics, /v1/logs and
+// /v1/traces; protobuf or JSON; 400 undecodable, 401 unauthenticated, 404/405 elsewhere, 413 too
+// large (after decompression), 415 unsupported type or encoding, 503 when the data cannot be
+// taken or stored now; answers in the request's content type. Every answer is counted in
+// claude_code_exporter_otlp_requests_total. Thread-safe.
+class OtlpReceiver {
+ public:
+  using Answer = std::function<void(HttpAnswer)>;
+
+  OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics, OtlpOptions options);
+
+  const OtlpOptions& options() const { return options_; }
+
+  // Checks a head; an answer means: refuse, without reading the body.
+  std::variant<OtlpAdmitted, HttpAnswer> admit(const OtlpHead& head) const;
+
+  // Decodes a decompressed body and hands it to the sink. `answer` is called exactly once,
+  // possibly on the sink's thread, after the data is durable (200) or was refused.
+  void receive(const OtlpAdmitted& request, std::string_view body, Answer answer) const;
+
+  // An error answer for an admitted request (413, 400 for a bad gzip stream, 503 when the
+  // in-flight budget is spent), counted like every other.
+  HttpAnswer fail(const OtlpAdmitted& request, int status, const std::string& message) const;
+
+ private:
+  HttpAnswer error(otlp::Signal signal, std::optional<otlp::Encoding> encoding, int status,
+                   const std::string& message) const;
+
+  ingest::OtlpSink& sink_;
+  metrics::AgentMetrics& metrics_;
+  OtlpOptions options_;
+};
+
+// Constant-time equality, for secrets.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// A bearer token check against `tokens` (empty: everyone is allowed).
+bool bearer_allowed(std::string_view authorization, const std::vector<std::string>& tokens);
+
+}  // namespace cce::server

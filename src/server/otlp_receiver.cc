@@ -1,0 +1,203 @@
+#include "cce/server/otlp_receiver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "cce/otlp/decoder.h"
+#include "cce/otlp/response.h"
+#include "cce/util/strings.h"
+
+namespace cce::server {
+namespace {
+
+using otlp::Encoding;
+using otlp::Signal;
+
+std::optional<Encoding> encoding_of(std::string_view content_type) {
+  const std::string type = util::lower(util::trim(content_type.substr(0, content_type.find(';'))));
+  if (type == "application/x-protobuf" || type == "application/protobuf") {
+    return Encoding::kProtobuf;
+  }
+  if (type == "application/json") return Encoding::kJson;
+  return std::nullopt;
+}
+
+std::optional<Signal> signal_of(std::string_view path) {
+  path = path.substr(0, path.find('?'));
+  if (path == "/v1/metrics") return Signal::kMetrics;
+  if (path == "/v1/logs") return Signal::kLogs;
+  if (path == "/v1/traces") return Signal::kTraces;
+  return std::nullopt;
+}
+
+// google.rpc.Status codes: INVALID_ARGUMENT, UNAUTHENTICATED, NOT_FOUND, RESOURCE_EXHAUSTED,
+// UNAVAILABLE.
+int rpc_code(int status) {
+  switch (status) {
+    case 401:
+      return 16;
+    case 404:
+      return 5;
+    case 413:
+      return 8;
+    case 503:
+      return 14;
+    default:
+      return 3;
+  }
+}
+
+// Client errors are logged, but at most once a second, so a misbehaving client cannot flood
+// the log.
+void log_client_error(std::string_view peer, Signal signal, int status,
+                      const std::string& message) {
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t prev = last.load();
+  if (now == prev || !last.compare_exchange_strong(prev, now)) return;
+  spdlog::warn("otlp: {} from {}: {} {}", otlp::to_string(signal), peer, status, message);
+}
+
+HttpAnswer plain(int status, std::string body) {
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = "text/plain";
+  a.body = std::move(body);
+  return a;
+}
+
+}  // namespace
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  const size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned>(x ^ y);
+  }
+  return diff == 0;
+}
+
+bool bearer_allowed(std::string_view header, const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return true;
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() <= kBearer.size() || util::lower(header.substr(0, kBearer.size())) != kBearer) {
+    return false;
+  }
+  const std::string_view presented = header.substr(kBearer.size());
+  bool ok = false;
+  for (const auto& t : tokens)
+    ok |= constant_time_equal(presented, t);  // no early exit
+  return ok;
+}
+
+OtlpReceiver::OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
+                           OtlpOptions options)
+    : sink_(sink), metrics_(metrics), options_(std::move(options)) {}
+
+HttpAnswer OtlpReceiver::error(Signal signal, std::optional<Encoding> encoding, int status,
+                               const std::string& message) const {
+  const Encoding enc = encoding.value_or(Encoding::kJson);
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = std::string(otlp::content_type(enc));
+  a.body = otlp::status_body(enc, rpc_code(status), message);
+  a.close = status == 401 || status == 413 || status == 415 || status == 503;
+  if (status == 401) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"otlp\"");
+  if (status == 503) a.headers.emplace_back("Retry-After", "1");
+  metrics_.otlp_request(otlp::to_string(signal), encoding ? otlp::to_string(*encoding) : "unknown",
+                        status);
+  return a;
+}
+
+HttpAnswer OtlpReceiver::fail(const OtlpAdmitted& request, int status,
+                              const std::string& message) const {
+  if (status != 503) log_client_error(request.peer, request.signal, status, message);
+  return error(request.signal, request.encoding, status, message);
+}
+
+std::variant<OtlpAdmitted, HttpAnswer> OtlpReceiver::admit(const OtlpHead& head) const {
+  const auto signal = signal_of(head.path);
+  if (!signal) {
+    return plain(404, "not found: OTLP/HTTP takes POST /v1/metrics, /v1/logs and /v1/traces\n");
+  }
+  if (head.method != "POST") {
+    HttpAnswer a = plain(405, "OTLP/HTTP endpoint: POST protobuf or JSON export requests here\n");
+    a.headers.emplace_back("Allow", "POST");
+    return a;
+  }
+  const auto encoding = encoding_of(head.content_type);
+  auto refuse = [&](int status, const std::string& message) {
+    log_client_error(head.peer, *signal, status, message);
+    return error(*signal, encoding, status, message);
+  };
+  if (!bearer_allowed(head.authorization, options_.auth_tokens)) {
+    return refuse(401, "missing or invalid bearer token (send Authorization: Bearer <token>)");
+  }
+  if (!encoding) {
+    return refuse(415, "unsupported Content-Type \"" + std::string(head.content_type) +
+                           "\"; send application/x-protobuf or application/json");
+  }
+  const auto coding = parse_content_coding(head.content_encoding);
+  if (!coding) {
+    return refuse(415, "unsupported Content-Encoding \"" + std::string(head.content_encoding) +
+                           "\"; send gzip or no encoding");
+  }
+  if (head.content_length && *head.content_length > options_.max_body_bytes) {
+    return refuse(413, "request body exceeds otlp.max_body_bytes (" +
+                           std::to_string(options_.max_body_bytes) + " bytes)");
+  }
+  return OtlpAdmitted{*signal, *encoding, *coding, std::string(head.peer)};
+}
+
+void OtlpReceiver::receive(const OtlpAdmitted& request, std::string_view body,
+                           Answer answer) const {
+  const Signal signal = request.signal;
+  const Encoding enc = request.encoding;
+  auto stored = [this, signal, enc](Answer& to) {
+    return [this, signal, enc, answer = std::move(to)](ingest::IngestReply reply) {
+      if (!reply.stored) {
+        answer(error(signal, enc, 503, "the agent could not store the data; retry later"));
+        return;
+      }
+      std::string message = std::move(reply.message);
+      if (reply.rejected > 0 && message.empty()) message = "some data points were rejected";
+      HttpAnswer a;
+      a.content_type = std::string(otlp::content_type(enc));
+      a.body = otlp::export_response(signal, enc, static_cast<int64_t>(reply.rejected), message);
+      metrics_.otlp_request(otlp::to_string(signal), otlp::to_string(enc), 200);
+      answer(std::move(a));
+    };
+  };
+  auto decoded = [&](auto d) {
+    if (auto* err = std::get_if<otlp::DecodeError>(&d)) {
+      answer(fail(request, 400, err->message));
+      return;
+    }
+    sink_.ingest(std::move(std::get<0>(d)), stored(answer));
+  };
+  switch (signal) {
+    case Signal::kMetrics:
+      return decoded(otlp::decode_metrics(body, enc));
+    case Signal::kLogs:
+      return decoded(otlp::decode_logs(body, enc));
+    case Signal::kTraces: {
+      auto d = otlp::decode_traces(body, enc);
+      if (auto* err = std::get_if<otlp::DecodeError>(&d))
+        return answer(fail(request, 400, err->message));
+      sink_.discarded_spans(std::get<otlp::TracesRequest>(d).span_count);
+      HttpAnswer a;
+      a.content_type = std::string(otlp::content_type(enc));
+      a.body = otlp::export_response(signal, enc, 0, "");
+      metrics_.otlp_request(otlp::to_string(signal), otlp::to_string(enc), 200);
+      return answer(std::move(a));
+    }
+  }
+}
+
+}  // namespace cce::server
