@@ -55,6 +55,7 @@ server::OtlpListenerOptions otlp_listener_options(const config::Config& c) {
   o.idle_timeout = c.otlp.idle_timeout;
   o.request_timeout = c.otlp.request_timeout;
   o.write_timeout = c.http.write_timeout;
+  o.max_header_bytes = c.otlp.max_header_bytes;
   o.tcp_nodelay = c.http.tcp_nodelay;
   return o;
 }

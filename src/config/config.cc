@@ -388,6 +388,7 @@ void walk(Visit&& section, Config& c) {
               "a number of bytes");
     s.duration("idle_timeout", c.otlp.idle_timeout, milliseconds(1000));
     s.duration("request_timeout", c.otlp.request_timeout, milliseconds(100));
+    s.integer("max_header_bytes", c.otlp.max_header_bytes, 1024, 1 << 20, "a number of bytes");
     s.check("max_inflight_bytes", c.otlp.max_inflight_bytes >= c.otlp.max_body_bytes,
             "must be at least otlp.max_body_bytes (" + std::to_string(c.otlp.max_body_bytes) +
                 "), or the largest accepted body could never be taken");

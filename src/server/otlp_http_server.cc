@@ -25,7 +25,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr size_t kHeaderLimit = 16u << 10;
 // How long, and how much, a refused client may go on sending before the connection ends.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 64u << 20;
@@ -36,6 +35,7 @@ constexpr size_t kOffloadBytes = 256u << 10;
 constexpr std::string_view kLimitConnections = "otlp.max_connections";
 constexpr std::string_view kLimitPerAddress = "otlp.max_connections_per_address";
 constexpr std::string_view kLimitInflight = "otlp.max_inflight_bytes";
+constexpr std::string_view kLimitHeader = "otlp.max_header_bytes";
 
 std::string_view sv(beast::string_view s) {
   return {s.data(), s.size()};
@@ -151,7 +151,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void read_head() {
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
     // The body's limit is set once the head is admitted (a declared length beyond it is
     // refused by the receiver, with the OTLP answer).
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -163,7 +163,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_head(beast::error_code ec) {
-    if (ec == http::error::header_limit) return answer_plain(431, "request header too large\n");
+    if (ec == http::error::header_limit) {
+      shared_.metrics.limit_hit(kLimitHeader);
+      return answer_plain(431, "request head exceeds otlp.max_header_bytes\n");
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       return;
@@ -401,7 +404,7 @@ struct OtlpHttpServer::Impl {
     if (!web.basic_auth_users.empty()) {
       shared.basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
     }
-    for (auto key : {kLimitConnections, kLimitPerAddress, kLimitInflight})
+    for (auto key : {kLimitConnections, kLimitPerAddress, kLimitInflight, kLimitHeader})
       m.limit_hits({{std::string(key), 0}});
   }
 

@@ -256,3 +256,17 @@ TEST_CASE("the in-flight budget answers 503 with Retry-After, and is given back"
   CHECK(status == 400);
   CHECK(test::sample(app.scrape(), "claude_code_exporter_otlp_inflight_bytes") == 0);
 }
+
+TEST_CASE("a request head beyond otlp.max_header_bytes is answered 431 and counted") {
+  test::RunningApp app("[otlp]\nmax_header_bytes = 2048\n");
+  const int fd = connect_from("127.0.0.1", app.app->otlp_port());
+  REQUIRE(send_all(fd, post_head(0, "X-Padding: " + std::string(4096, 'a') + "\r\n")));
+  CHECK(status_of(read_response(fd)) == 431);
+  close(fd);
+  CHECK(limit_hits(app, "otlp.max_header_bytes") == 1);
+  // A head within the bound is served.
+  const int ok = connect_from("127.0.0.1", app.app->otlp_port());
+  REQUIRE(send_all(ok, post_head(0, "X-Padding: " + std::string(1024, 'a') + "\r\n")));
+  CHECK(status_of(read_response(ok)) == 200);
+  close(ok);
+}

@@ -62,6 +62,7 @@ struct Config {
     size_t max_inflight_bytes = 256u << 20;  // bodies held at once, after decompression
     milliseconds idle_timeout{std::chrono::minutes(2)};
     milliseconds request_timeout{std::chrono::seconds(30)};  // headers and body together
+    size_t max_header_bytes = 16u << 10;
     // HTTPS and basic auth (exporter-toolkit format); loaded by apply_environment.
     std::string web_config_file;
     WebConfig web;

@@ -19,6 +19,7 @@ struct OtlpListenerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+  size_t max_header_bytes = 16u << 10;
   bool tcp_nodelay = true;
 };
 
