@@ -26,7 +26,7 @@ USER claude-code-exporter
 WORKDIR /var/lib/claude-code-exporter
 VOLUME /var/lib/claude-code-exporter
 # 4318: OTLP/HTTP from Claude Code; 14318: /metrics, /, /healthz, /readyz
-EXPOSE 4318 14318
+EXPOSE 4317 4318 14318
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD ["claude-code-exporter", "--config", "/etc/claude-code-exporter/config.toml", "--healthcheck"]
 # SIGTERM stops it gracefully (in-flight requests finish, the store is flushed).

@@ -100,6 +100,7 @@ void bench_ingest() {
       auto config =
           config::parse(std::string("[store]\nsynchronous = \"") + sync + "\"\n", "bench");
       config.otlp.listen = {"127.0.0.1", 0};
+      config.otlp.grpc_listen = {"127.0.0.1", 0};
       config.exposition.listen = {"127.0.0.1", 0};
       config.store.path = std::string(dir) + "/bench.db";
       auto clock =

@@ -65,12 +65,13 @@ def wait_port(port, timeout=10):
 
 class Agent:
     def __init__(self, binary, tmp):
-        self.otlp, self.metrics = free_port(), free_port()
+        self.otlp, self.grpc, self.metrics = free_port(), free_port(), free_port()
         conf = os.path.join(tmp, "agent.toml")
         with open(conf, "w") as f:
-            f.write('[otlp]\nlisten = "127.0.0.1:%d"\n[exposition]\nlisten = "127.0.0.1:%d"\n'
-                    '[store]\npath = "%s"\n[admin_api]\nenabled = false\n[log]\nlevel = "warn"\n'
-                    % (self.otlp, self.metrics, os.path.join(tmp, "agent.db")))
+            f.write('[otlp]\nlisten = "127.0.0.1:%d"\ngrpc_listen = "127.0.0.1:%d"\n'
+                    '[exposition]\nlisten = "127.0.0.1:%d"\n[store]\npath = "%s"\n'
+                    '[admin_api]\nenabled = false\n[log]\nlevel = "warn"\n'
+                    % (self.otlp, self.grpc, self.metrics, os.path.join(tmp, "agent.db")))
         self.proc = subprocess.Popen([binary, "--config", conf], stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(tmp, "agent.log"), "w"))
         wait_port(self.otlp)

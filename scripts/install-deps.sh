@@ -8,11 +8,11 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev doctest-dev libprotobuf-dev protobuf-compiler
-  libsqlite3-dev zlib1g-dev libssl-dev libcrypt-dev libboost-dev
+  libsqlite3-dev zlib1g-dev libssl-dev libcrypt-dev libboost-dev libgrpc++-dev
 )
 test_pkgs=(
   prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3
-  docker-compose openssl
+  docker-compose openssl python3-grpcio
 )
 # kubectl renders the Kubernetes base in the tests; Debian's kubernetes-client unless one is present.
 command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)

@@ -6,13 +6,14 @@
 # Usage: scripts/stack.sh [start]   set up, start, print the URLs, run until Ctrl-C
 #        scripts/stack.sh stop      stop a stack started from another shell
 # Environment: STACK_DIR (default .stack), ANTHROPIC_ADMIN_API_KEY (optional), and the ports
-#   STACK_OTLP_PORT 4318, STACK_METRICS_PORT 14318, STACK_PROMETHEUS_PORT 9090,
+#   STACK_OTLP_PORT 4318, STACK_OTLP_GRPC_PORT 4317, STACK_METRICS_PORT 14318, STACK_PROMETHEUS_PORT 9090,
 #   STACK_ALERTMANAGER_PORT 9093, STACK_RECEIVER_PORT 9095.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 dir=$(realpath -m "${STACK_DIR:-.stack}")
 otlp=${STACK_OTLP_PORT:-4318}
+otlp_grpc=${STACK_OTLP_GRPC_PORT:-4317}
 metrics=${STACK_METRICS_PORT:-14318}
 prom=${STACK_PROMETHEUS_PORT:-9090}
 am=${STACK_ALERTMANAGER_PORT:-9093}
@@ -48,6 +49,7 @@ stop  # a stack left running from this folder
 cat >"$dir/agent.toml" <<EOF
 [otlp]
 listen = "127.0.0.1:$otlp"
+grpc_listen = "127.0.0.1:$otlp_grpc"
 [exposition]
 listen = "127.0.0.1:$metrics"
 [store]

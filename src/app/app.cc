@@ -12,6 +12,7 @@
 #include "cce/metrics/usage_collector.h"
 #include "cce/server/http_listener.h"
 #include "cce/server/inflight_budget.h"
+#include "cce/server/otlp_grpc_server.h"
 #include "cce/server/otlp_http_server.h"
 #include "cce/server/otlp_receiver.h"
 #include "cce/server/status_routes.h"
@@ -101,6 +102,7 @@ struct App::Impl {
   server::InflightBudget inflight;
   std::unique_ptr<server::OtlpReceiver> otlp_receiver;
   std::unique_ptr<server::OtlpHttpServer> otlp_listener;
+  std::unique_ptr<server::OtlpGrpcServer> grpc_listener;
   server::HttpListener metrics_listener;
   std::atomic<bool> ready{false};
   std::atomic<bool> started{false};
@@ -167,6 +169,13 @@ void App::start() {
         std::make_unique<server::OtlpHttpServer>(otlp_listener_options(m.config), m.config.otlp.web,
                                                  *m.otlp_receiver, m.inflight, m.agent_metrics);
     m.otlp_listener->start(m.config.otlp.listen);
+    if (m.config.otlp.grpc_enabled) {
+      m.grpc_listener = std::make_unique<server::OtlpGrpcServer>(
+          m.config.otlp.web, *m.otlp_receiver, m.inflight, m.agent_metrics);
+      m.grpc_listener->start(m.config.otlp.grpc_listen);
+      spdlog::info("otlp: receiving OTLP/gRPC on {}:{}{}", m.config.otlp.grpc_listen.host,
+                   m.grpc_listener->port(), m.grpc_listener->tls() ? " (TLS)" : "");
+    }
     spdlog::info("otlp: receiving OTLP/HTTP on {}://{}:{} (/v1/metrics, /v1/logs, /v1/traces){}{}",
                  m.otlp_listener->tls() ? "https" : "http", m.config.otlp.listen.host,
                  m.otlp_listener->port(),
@@ -208,6 +217,7 @@ void App::stop() {
   m.ready = false;
   // Order matters: stop taking data, drain the writer, then close the store.
   if (m.otlp_listener) m.otlp_listener->stop();
+  if (m.grpc_listener) m.grpc_listener->stop();
   if (m.poller) m.poller->stop();
   if (m.pipeline) m.pipeline->stop();
   m.metrics_listener.stop();
@@ -225,6 +235,9 @@ void App::reload_tls() {
 
 int App::otlp_port() const {
   return impl_->otlp_listener ? impl_->otlp_listener->port() : 0;
+}
+int App::grpc_port() const {
+  return impl_->grpc_listener ? impl_->grpc_listener->port() : 0;
 }
 int App::metrics_port() const {
   return impl_->metrics_listener.port();

@@ -373,6 +373,8 @@ void walk(Visit&& section, Config& c) {
   section("otlp", [&](auto& s) {
     s.boolean("enabled", c.otlp.enabled);
     s.listen("listen", c.otlp.listen);
+    s.boolean("grpc_enabled", c.otlp.grpc_enabled);
+    s.listen("grpc_listen", c.otlp.grpc_listen);
     s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32, "a number of bytes");
     s.secret_list("auth_tokens", c.otlp.auth_tokens);
     s.string("auth_tokens_file", c.otlp.auth_tokens_file);
@@ -536,10 +538,21 @@ Config parse(const std::string& toml_text, const std::string& origin) {
         ") must not exceed store.retention_days (" + std::to_string(c.store.retention_days) +
         "): days older than the retention are not kept");
   }
-  if (c.otlp.enabled && c.otlp.listen.port != 0 && c.otlp.listen.port == c.exposition.listen.port &&
-      c.otlp.listen.host == c.exposition.listen.host) {
-    throw ConfigError(origin + ": otlp.listen and exposition.listen are both " +
-                      c.otlp.listen.str() + "; give them different ports");
+  std::vector<std::pair<const char*, const ListenAddress*>> listeners{
+      {"exposition.listen", &c.exposition.listen}};
+  if (c.otlp.enabled) listeners.push_back({"otlp.listen", &c.otlp.listen});
+  if (c.otlp.enabled && c.otlp.grpc_enabled) {
+    listeners.push_back({"otlp.grpc_listen", &c.otlp.grpc_listen});
+  }
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    for (size_t j = i + 1; j < listeners.size(); ++j) {
+      const auto& [a, x] = listeners[i];
+      const auto& [b, y] = listeners[j];
+      if (x->port != 0 && x->port == y->port && x->host == y->host) {
+        throw ConfigError(origin + ": " + b + " and " + a + " are both " + x->str() +
+                          "; give them different ports");
+      }
+    }
   }
   return c;
 }

@@ -18,8 +18,10 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
   otlp_requests_ = &BuildCounter()
                         .Name("claude_code_exporter_otlp_requests_total")
                         .Help(
-                            "OTLP/HTTP export requests answered, by signal, body encoding and "
-                            "HTTP status code.")
+                            "OTLP export requests answered, by signal, body encoding "
+                            "(protobuf, json; grpc for OTLP/gRPC) and HTTP status code (for "
+                            "gRPC its HTTP equivalent: 200 OK, 400 INVALID_ARGUMENT, 401 "
+                            "UNAUTHENTICATED, 413 RESOURCE_EXHAUSTED, 503 UNAVAILABLE).")
                         .Register(*registry_);
   otlp_points_ = &BuildCounter()
                       .Name("claude_code_exporter_otlp_data_points_total")
@@ -125,7 +127,7 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
       otlp_points_->Add({{"signal", signal}, {"outcome", outcome}});
     }
     // The refusals too: an alert's increase() misses the request that creates a series.
-    for (const char* encoding : {"protobuf", "json"}) {
+    for (const char* encoding : {"protobuf", "json", "grpc"}) {
       for (const char* code : {"200", "400", "401", "413", "415", "503"}) {
         otlp_requests_->Add({{"signal", signal}, {"encoding", encoding}, {"code", code}});
       }

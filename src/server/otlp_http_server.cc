@@ -308,9 +308,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (refusal) return post_answer(std::move(*refusal));
       raw.swap(plain);
     }
-    shared_.receiver.receive(*admitted_, raw, [self = this->shared_from_this()](HttpAnswer a) {
-      self->post_answer(std::move(a));
-    });
+    shared_.receiver.receive(
+        *admitted_, raw, [self = this->shared_from_this()](OtlpOutcome outcome) {
+          self->post_answer(OtlpReceiver::http_answer(*self->admitted_, outcome));
+        });
   }
 
   void post_answer(HttpAnswer a) {
@@ -328,6 +329,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void write(HttpAnswer a) {
+    // Answered: the data is stored or refused, and its bytes are no longer held.
+    shared_.give_back(held_);
+    held_ = 0;
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(a.status), 11);
     if (!a.content_type.empty()) res->set(http::field::content_type, a.content_type);
@@ -344,8 +348,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_written(beast::error_code ec, bool keep_alive) {
-    shared_.give_back(held_);
-    held_ = 0;
     if (counted_busy_) {
       shared_.busy.fetch_sub(1);
       counted_busy_ = false;

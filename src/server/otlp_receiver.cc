@@ -100,8 +100,8 @@ OtlpReceiver::OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metric
                            OtlpOptions options)
     : sink_(sink), metrics_(metrics), options_(std::move(options)) {}
 
-HttpAnswer OtlpReceiver::error(Signal signal, std::optional<Encoding> encoding, int status,
-                               const std::string& message) const {
+namespace {
+HttpAnswer error_answer(std::optional<Encoding> encoding, int status, const std::string& message) {
   const Encoding enc = encoding.value_or(Encoding::kJson);
   HttpAnswer a;
   a.status = status;
@@ -110,15 +110,43 @@ HttpAnswer OtlpReceiver::error(Signal signal, std::optional<Encoding> encoding, 
   a.close = status == 401 || status == 413 || status == 415 || status == 503;
   if (status == 401) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"otlp\"");
   if (status == 503) a.headers.emplace_back("Retry-After", "1");
+  return a;
+}
+}  // namespace
+
+HttpAnswer OtlpReceiver::error(Signal signal, std::optional<Encoding> encoding, int status,
+                               const std::string& message) const {
   metrics_.otlp_request(otlp::to_string(signal), encoding ? otlp::to_string(*encoding) : "unknown",
                         status);
-  return a;
+  return error_answer(encoding, status, message);
+}
+
+void OtlpReceiver::count(const OtlpAdmitted& request, int status) const {
+  metrics_.otlp_request(otlp::to_string(request.signal),
+                        request.grpc ? "grpc" : otlp::to_string(request.encoding), status);
+}
+
+OtlpOutcome OtlpReceiver::refuse(const OtlpAdmitted& request, int status,
+                                 const std::string& message) const {
+  if (status != 503) log_client_error(request.peer, request.signal, status, message);
+  count(request, status);
+  return OtlpOutcome{status, 0, message};
 }
 
 HttpAnswer OtlpReceiver::fail(const OtlpAdmitted& request, int status,
                               const std::string& message) const {
-  if (status != 503) log_client_error(request.peer, request.signal, status, message);
-  return error(request.signal, request.encoding, status, message);
+  return http_answer(request, refuse(request, status, message));
+}
+
+HttpAnswer OtlpReceiver::http_answer(const OtlpAdmitted& request, const OtlpOutcome& outcome) {
+  if (outcome.status != 200) {
+    return error_answer(request.encoding, outcome.status, outcome.message);
+  }
+  HttpAnswer a;
+  a.content_type = std::string(otlp::content_type(request.encoding));
+  a.body =
+      otlp::export_response(request.signal, request.encoding, outcome.rejected, outcome.message);
+  return a;
 }
 
 std::variant<OtlpAdmitted, HttpAnswer> OtlpReceiver::admit(const OtlpHead& head) const {
@@ -155,47 +183,39 @@ std::variant<OtlpAdmitted, HttpAnswer> OtlpReceiver::admit(const OtlpHead& head)
   return OtlpAdmitted{*signal, *encoding, *coding, std::string(head.peer)};
 }
 
-void OtlpReceiver::receive(const OtlpAdmitted& request, std::string_view body,
-                           Answer answer) const {
-  const Signal signal = request.signal;
-  const Encoding enc = request.encoding;
-  auto stored = [this, signal, enc](Answer& to) {
-    return [this, signal, enc, answer = std::move(to)](ingest::IngestReply reply) {
+void OtlpReceiver::receive(const OtlpAdmitted& request, std::string_view body, Done done) const {
+  auto stored = [this, request](Done& to) {
+    return [this, request, done = std::move(to)](ingest::IngestReply reply) {
       if (!reply.stored) {
-        answer(error(signal, enc, 503, "the agent could not store the data; retry later"));
+        done(refuse(request, 503, "the agent could not store the data; retry later"));
         return;
       }
       std::string message = std::move(reply.message);
       if (reply.rejected > 0 && message.empty()) message = "some data points were rejected";
-      HttpAnswer a;
-      a.content_type = std::string(otlp::content_type(enc));
-      a.body = otlp::export_response(signal, enc, static_cast<int64_t>(reply.rejected), message);
-      metrics_.otlp_request(otlp::to_string(signal), otlp::to_string(enc), 200);
-      answer(std::move(a));
+      count(request, 200);
+      done(OtlpOutcome{200, static_cast<int64_t>(reply.rejected), std::move(message)});
     };
   };
   auto decoded = [&](auto d) {
     if (auto* err = std::get_if<otlp::DecodeError>(&d)) {
-      answer(fail(request, 400, err->message));
+      done(refuse(request, 400, err->message));
       return;
     }
-    sink_.ingest(std::move(std::get<0>(d)), stored(answer));
+    sink_.ingest(std::move(std::get<0>(d)), stored(done));
   };
-  switch (signal) {
+  switch (request.signal) {
     case Signal::kMetrics:
-      return decoded(otlp::decode_metrics(body, enc));
+      return decoded(otlp::decode_metrics(body, request.encoding));
     case Signal::kLogs:
-      return decoded(otlp::decode_logs(body, enc));
+      return decoded(otlp::decode_logs(body, request.encoding));
     case Signal::kTraces: {
-      auto d = otlp::decode_traces(body, enc);
-      if (auto* err = std::get_if<otlp::DecodeError>(&d))
-        return answer(fail(request, 400, err->message));
+      auto d = otlp::decode_traces(body, request.encoding);
+      if (auto* err = std::get_if<otlp::DecodeError>(&d)) {
+        return done(refuse(request, 400, err->message));
+      }
       sink_.discarded_spans(std::get<otlp::TracesRequest>(d).span_count);
-      HttpAnswer a;
-      a.content_type = std::string(otlp::content_type(enc));
-      a.body = otlp::export_response(signal, enc, 0, "");
-      metrics_.otlp_request(otlp::to_string(signal), otlp::to_string(enc), 200);
-      return answer(std::move(a));
+      count(request, 200);
+      return done(OtlpOutcome{});
     }
   }
 }

@@ -73,11 +73,13 @@ class Agent:
         self.dir = workdir or tempfile.mkdtemp(prefix="cce-e2e-")
         self.owns_dir = workdir is None
         self.otlp_port = free_port()
+        self.grpc_port = free_port()
         self.metrics_port = free_port()
         self.now = now
         self.config = os.path.join(self.dir, "config.toml")
         with open(self.config, "w") as f:
-            f.write('[otlp]\nlisten = "127.0.0.1:%d"\n%s' % (self.otlp_port, otlp_toml))
+            f.write('[otlp]\nlisten = "127.0.0.1:%d"\ngrpc_listen = "127.0.0.1:%d"\n%s'
+                    % (self.otlp_port, self.grpc_port, otlp_toml))
             f.write('[exposition]\nlisten = "127.0.0.1:%d"\n%s' % (self.metrics_port, exposition_toml))
             f.write('[store]\npath = "%s"\n' % os.path.join(self.dir, "store.db"))
             f.write(extra_toml)

@@ -70,8 +70,10 @@ try:
     second = Agent(a.binary)
     second.otlp_port = first.otlp_port
     with open(second.config, "w") as f:
-        f.write('[otlp]\nlisten = "127.0.0.1:%d"\n[exposition]\nlisten = "127.0.0.1:%d"\n[store]\npath = "%s"\n'
-                % (first.otlp_port, second.metrics_port, os.path.join(second.dir, "s.db")))
+        f.write('[otlp]\nlisten = "127.0.0.1:%d"\ngrpc_listen = "127.0.0.1:%d"\n'
+                '[exposition]\nlisten = "127.0.0.1:%d"\n[store]\npath = "%s"\n'
+                % (first.otlp_port, second.grpc_port, second.metrics_port,
+                   os.path.join(second.dir, "s.db")))
     try:
         second.start(timeout=10)
         c.check(False, "a second agent on a taken port must not start")

@@ -28,10 +28,15 @@ def load_yaml(*p):
 
 
 def listen_ports(config_file):
+    """{"otlp": port, "otlp_grpc": port, "exposition": port} as the config file sets them."""
     with open(config_file) as f:
         text = f.read()
-    return {section: int(port) for section, port in
-            re.findall(r'^\[(otlp|exposition)\]\s*\nlisten = "[^"]*:(\d+)"', text, re.M)}
+    ports = {section: int(port) for section, port in
+             re.findall(r'^\[(otlp|exposition)\]\s*\nlisten = "[^"]*:(\d+)"', text, re.M)}
+    grpc = re.search(r'^grpc_listen = "[^"]*:(\d+)"', text, re.M)
+    if grpc:
+        ports["otlp_grpc"] = int(grpc.group(1))
+    return ports
 
 
 # The agent really reads the variables the deployments set.
@@ -49,7 +54,7 @@ users = re.findall(r"^USER (\S+)", docker, re.M)
 c.check(users and users[-1] not in ("root", "0"), "the image runs as a non-root user: %s" % users)
 image_ports = listen_ports(path("deploy", "docker", "config.toml"))
 exposed = {int(p) for line in re.findall(r"^EXPOSE (.+)$", docker, re.M) for p in line.split()}
-c.check(exposed == set(image_ports.values()) == {4318, 14318}, "EXPOSE matches the image config: %s %s" % (exposed, image_ports))
+c.check(exposed == set(image_ports.values()) == {4317, 4318, 14318}, "EXPOSE matches the image config: %s %s" % (exposed, image_ports))
 c.check(re.search(r"^HEALTHCHECK .*\n?.*--healthcheck", docker, re.M) is not None, "HEALTHCHECK runs --healthcheck")
 with open(path(".dockerignore")) as f:
     ignored = f.read().split()
@@ -76,7 +81,8 @@ if dc:
                         "%s mounts %s from the repository" % (name, src))
             mounts[(name, dst)] = src
     published = sorted((n, p["published"]) for n, s in services.items() for p in s.get("ports", []))
-    c.check(published == [("agent", 4318), ("grafana", 3000)], "only OTLP and Grafana are published: %s" % published)
+    c.check(published == [("agent", 4317), ("agent", 4318), ("grafana", 3000)],
+            "only OTLP (gRPC and HTTP) and Grafana are published: %s" % published)
     agent = services.get("agent", {})
     c.check(agent.get("build", {}).get("context") == repo and agent.get("build", {}).get("dockerfile") == "Dockerfile",
             "the agent is built from the repository's Dockerfile")
@@ -146,7 +152,8 @@ if objs:
         with open(path("deploy", "kubernetes", "config.toml")) as f:
             c.check(cm[0]["data"]["config.toml"] == f.read(), "the ConfigMap holds deploy/kubernetes/config.toml")
         cfg_ports = listen_ports(path("deploy", "kubernetes", "config.toml"))
-    c.check(ports == {"otlp-http": cfg_ports.get("otlp"), "metrics": cfg_ports.get("exposition")},
+    c.check(ports == {"otlp-http": cfg_ports.get("otlp"), "otlp-grpc": cfg_ports.get("otlp_grpc"),
+                      "metrics": cfg_ports.get("exposition")},
             "container ports match the config's listeners: %s %s" % (ports, cfg_ports))
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in ctr["volumeMounts"]}

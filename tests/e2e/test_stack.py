@@ -18,7 +18,7 @@ a = harness.args()
 c = Checker("e2e stack")
 repo = os.path.abspath(os.path.join(a.testdata, "..", ".."))
 tmp = tempfile.mkdtemp(prefix="cce-stack-")
-ports = {k: harness.free_port() for k in ("OTLP", "METRICS", "PROMETHEUS", "ALERTMANAGER", "RECEIVER")}
+ports = {k: harness.free_port() for k in ("OTLP", "OTLP_GRPC", "METRICS", "PROMETHEUS", "ALERTMANAGER", "RECEIVER")}
 env = dict(os.environ, STACK_DIR=os.path.join(tmp, "state"), **{"STACK_%s_PORT" % k: str(v) for k, v in ports.items()})
 env.pop("ANTHROPIC_ADMIN_API_KEY", None)
 prom = "http://127.0.0.1:%d" % ports["PROMETHEUS"]

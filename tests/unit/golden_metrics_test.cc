@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "cce/server/content_coding.h"
+#include "grpc_support.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -50,7 +52,26 @@ std::vector<std::string> sorted_lines(const std::string& text) {
   return lines;
 }
 
-std::string replay(const std::string& run) {
+// Over OTLP/gRPC: the message is the protobuf body (gRPC compresses on its own).
+void export_over_grpc(const test::RunningApp& agent, const nlohmann::json& e,
+                      const std::string& raw) {
+  std::string body = raw;
+  if (e["content_encoding"].is_string()) {
+    REQUIRE(server::inflate(raw, 64u << 20, body, [](size_t) { return true; }) ==
+            server::InflateResult::kOk);
+  }
+  const std::string path = e["path"].get<std::string>();
+  const std::string& method = path == "/v1/metrics" ? test::kGrpcMetrics
+                              : path == "/v1/logs"  ? test::kGrpcLogs
+                                                    : test::kGrpcTraces;
+  auto r = test::grpc_call(agent.app->grpc_port(), method, body);
+  CAPTURE(r.status.error_message());
+  REQUIRE(r.status.ok());
+}
+
+enum class Transport { kHttp, kGrpc, kBoth };
+
+std::string replay(const std::string& run, Transport transport = Transport::kHttp) {
   test::RunningApp agent;
   auto client = agent.otlp();
   const std::string dir = test::testdata("claude-code/runs/" + run + "/");
@@ -58,6 +79,12 @@ std::string replay(const std::string& run) {
   int posted = 0;
   for (std::string line; std::getline(index, line);) {
     auto e = nlohmann::json::parse(line);
+    // Both: alternate, so one agent takes the run over the two protocols.
+    if (transport == Transport::kGrpc || (transport == Transport::kBoth && posted % 2 == 1)) {
+      export_over_grpc(agent, e, test::read_file(dir + e["file"].get<std::string>()));
+      ++posted;
+      continue;
+    }
     httplib::Headers headers;
     if (e["content_encoding"].is_string())
       headers.emplace("Content-Encoding", e["content_encoding"].get<std::string>());
@@ -93,6 +120,25 @@ TEST_CASE("golden /metrics for every recorded run") {
     std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(extra));
     CHECK_MESSAGE(missing.empty(), "expected but not exposed: " << missing.front());
     CHECK_MESSAGE(extra.empty(), "exposed but not expected: " << extra.front());
+  }
+}
+
+TEST_CASE("the recorded protobuf runs over OTLP/gRPC, and over both protocols, give the same") {
+  // The JSON runs have no gRPC form: OTLP/gRPC carries protobuf only.
+  for (const char* run : {"pb-delta", "pb-cumulative", "pb-oauth"}) {
+    const std::string want =
+        test::read_file(test::testdata(std::string("expected/") + run + ".prom"));
+    REQUIRE_FALSE(want.empty());
+    for (auto transport : {Transport::kGrpc, Transport::kBoth}) {
+      CAPTURE(run);
+      CAPTURE(transport == Transport::kGrpc ? "grpc" : "both");
+      const auto a = sorted_lines(replay(run, transport)), b = sorted_lines(want);
+      std::vector<std::string> missing, extra;
+      std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(missing));
+      std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(extra));
+      CHECK_MESSAGE(missing.empty(), "expected but not exposed: " << missing.front());
+      CHECK_MESSAGE(extra.empty(), "exposed but not expected: " << extra.front());
+    }
   }
 }
 

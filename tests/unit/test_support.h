@@ -88,6 +88,7 @@ struct RunningApp {
     std::string path = db.empty() ? dir.file("store.db") : db;
     config = config::parse(extra_toml, "test");
     config.otlp.listen = {"127.0.0.1", 0};
+    config.otlp.grpc_listen = {"127.0.0.1", 0};
     config.exposition.listen = {"127.0.0.1", 0};
     config.store.path = path;
     clock = std::make_shared<util::ManualClock>(fixture_noon());

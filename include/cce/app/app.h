@@ -28,6 +28,7 @@ class App {
   void reload_tls();
 
   int otlp_port() const;
+  int grpc_port() const;
   int metrics_port() const;
   std::string metrics_text() const;
 

@@ -48,6 +48,8 @@ struct Config {
   struct Otlp {
     bool enabled = true;
     ListenAddress listen{"127.0.0.1", 4318};
+    bool grpc_enabled = true;
+    ListenAddress grpc_listen{"127.0.0.1", 4317};
     size_t max_body_bytes = 64u << 20;  // checked after decompression
     std::vector<std::string> auth_tokens;
     std::string auth_tokens_file;

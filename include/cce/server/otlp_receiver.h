@@ -46,6 +46,15 @@ struct OtlpAdmitted {
   otlp::Encoding encoding;
   ContentCoding coding;
   std::string peer;
+  bool grpc = false;  // OTLP/gRPC: counted with encoding="grpc"
+};
+
+// What became of a request, whatever the transport: an HTTP status (200, 400, 401, 413, 503;
+// OTLP/gRPC maps it to its status codes), and for 200 the partial success.
+struct OtlpOutcome {
+  int status = 200;
+  int64_t rejected = 0;
+  std::string message;
 };
 
 // OTLP/HTTP per the specification, apart from the transport: /v1/metrics, /v1/logs and
@@ -55,7 +64,7 @@ struct OtlpAdmitted {
 // claude_code_exporter_otlp_requests_total. Thread-safe.
 class OtlpReceiver {
  public:
-  using Answer = std::function<void(HttpAnswer)>;
+  using Done = std::function<void(OtlpOutcome)>;
 
   OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics, OtlpOptions options);
 
@@ -64,15 +73,23 @@ class OtlpReceiver {
   // Checks a head; an answer means: refuse, without reading the body.
   std::variant<OtlpAdmitted, HttpAnswer> admit(const OtlpHead& head) const;
 
-  // Decodes a decompressed body and hands it to the sink. `answer` is called exactly once,
-  // possibly on the sink's thread, after the data is durable (200) or was refused.
-  void receive(const OtlpAdmitted& request, std::string_view body, Answer answer) const;
+  // Decodes a decompressed protobuf or JSON body and hands it to the sink. `done` is called
+  // exactly once, possibly on the sink's thread, after the data is durable (200) or was
+  // refused. Every outcome is counted.
+  void receive(const OtlpAdmitted& request, std::string_view body, Done done) const;
 
-  // An error answer for an admitted request (413, 400 for a bad gzip stream, 503 when the
-  // in-flight budget is spent), counted like every other.
+  // Refuses an admitted request (401, 413, 400 for a bad gzip stream, 503 when the in-flight
+  // budget is spent): counted, and logged at most once a second.
+  OtlpOutcome refuse(const OtlpAdmitted& request, int status, const std::string& message) const;
+  // The same, as an HTTP answer.
   HttpAnswer fail(const OtlpAdmitted& request, int status, const std::string& message) const;
 
+  // An outcome as OTLP/HTTP writes it: the response (or google.rpc.Status) body in the request's
+  // encoding.
+  static HttpAnswer http_answer(const OtlpAdmitted& request, const OtlpOutcome& outcome);
+
  private:
+  void count(const OtlpAdmitted& request, int status) const;
   HttpAnswer error(otlp::Signal signal, std::optional<otlp::Encoding> encoding, int status,
                    const std::string& message) const;
 

@@ -1,0 +1,110 @@
+// OTLP/gRPC over real loopback: status codes, authentication, compression, and one agent fed by
+// both protocols.
+#include <doctest/doctest.h>
+
+#include "grpc_support.h"
+#include "otlp.pb.h"
+#include "test_support.h"
+
+using namespace cce;
+
+namespace {
+std::string fixture(const std::string& name) {
+  return test::read_file(test::testdata("claude-code/requests/" + name));
+}
+const std::string kCommitCount =
+    "claude_code_commits_total{actor="
+    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\","
+    "team=\"platform\"}";
+double grpc_requests(const test::RunningApp& app, const std::string& signal,
+                     const std::string& code) {
+  return test::sample(app.scrape(), "claude_code_exporter_otlp_requests_total{code=\"" + code +
+                                        "\",encoding=\"grpc\",signal=\"" + signal + "\"}");
+}
+}  // namespace
+
+TEST_CASE("an OTLP/gRPC export is stored and answered OK with an empty response") {
+  test::RunningApp app;
+  REQUIRE(app.app->grpc_port() > 0);
+  auto r = test::grpc_call(app.app->grpc_port(), test::kGrpcMetrics,
+                           fixture("pb-delta__0032_metrics.bin"));
+  CHECK(r.status.ok());
+  CHECK(r.body.empty());
+  CHECK(test::sample(app.scrape(), kCommitCount) == 1);
+  CHECK(grpc_requests(app, "metrics", "200") == 1);
+  // A retry of the same export counts once.
+  CHECK(test::grpc_call(app.app->grpc_port(), test::kGrpcMetrics,
+                        fixture("pb-delta__0032_metrics.bin"))
+            .status.ok());
+  CHECK(test::sample(app.scrape(), kCommitCount) == 1);
+}
+
+TEST_CASE("one agent, both protocols: the same export over HTTP and gRPC counts once") {
+  test::RunningApp app;
+  const std::string body = fixture("pb-delta__0032_metrics.bin");
+  auto http = app.otlp().Post("/v1/metrics", body, "application/x-protobuf");
+  REQUIRE(http);
+  CHECK(http->status == 200);
+  CHECK(test::grpc_call(app.app->grpc_port(), test::kGrpcMetrics, body).status.ok());
+  CHECK(test::sample(app.scrape(), kCommitCount) == 1);
+  CHECK(test::sample(app.scrape(),
+                     "claude_code_exporter_otlp_data_points_total{outcome=\"duplicate\","
+                     "signal=\"metrics\"}") > 0);
+  // Logs over gRPC, gzip-compressed by gRPC itself.
+  CHECK(test::grpc_call(app.app->grpc_port(), test::kGrpcLogs, fixture("pb-delta__0038_logs.bin"),
+                        {}, true)
+            .status.ok());
+  CHECK(grpc_requests(app, "logs", "200") == 1);
+}
+
+TEST_CASE("bad OTLP/gRPC calls get the right status codes") {
+  test::RunningApp app("[otlp]\nauth_tokens = [\"s3cret\"]\nmax_body_bytes = 1048576\n");
+  const int port = app.app->grpc_port();
+  const std::multimap<std::string, std::string> token{{"authorization", "Bearer s3cret"}};
+  const std::string body = fixture("pb-delta__0032_metrics.bin");
+
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, body).status.error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, body, {{"authorization", "Bearer nope"}})
+            .status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(grpc_requests(app, "metrics", "401") == 2);
+
+  auto garbage = test::grpc_call(port, test::kGrpcLogs, std::string("\xff\xff\xff", 3), token);
+  CHECK(garbage.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(garbage.status.error_message().find("protobuf") != std::string::npos);
+
+  CHECK(test::grpc_call(port, "/opentelemetry.proto.collector.profiles.v1.ProfilesService/Export",
+                        body, token)
+            .status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, std::string(2u << 20, 'x'), token)
+            .status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, body, token).status.ok());
+  CHECK(test::grpc_call(port, test::kGrpcTraces, "", token).status.ok());
+}
+
+TEST_CASE("partial success over gRPC names the rejected points") {
+  test::RunningApp app;
+  // The recorded export with one cost point beyond limits.max_cost_usd.
+  otlp::pb::ExportMetricsServiceRequest req;
+  REQUIRE(req.ParseFromString(fixture("pb-delta__0032_metrics.bin")));
+  bool changed = false;
+  for (auto& rm : *req.mutable_resource_metrics()) {
+    for (auto& sm : *rm.mutable_scope_metrics()) {
+      for (auto& m : *sm.mutable_metrics()) {
+        if (m.name() == "claude_code.cost.usage" && !changed && m.has_sum()) {
+          m.mutable_sum()->mutable_data_points(0)->set_as_double(1e9);
+          changed = true;
+        }
+      }
+    }
+  }
+  REQUIRE(changed);
+  auto r = test::grpc_call(app.app->grpc_port(), test::kGrpcMetrics, req.SerializeAsString());
+  REQUIRE(r.status.ok());
+  otlp::pb::ExportMetricsServiceResponse response;
+  REQUIRE(response.ParseFromString(r.body));
+  CHECK(response.partial_success().rejected_data_points() == 1);
+  CHECK(response.partial_success().error_message().find("max_cost_usd") != std::string::npos);
+}
