@@ -1,5 +1,7 @@
 #include "cce/metrics/agent_metrics.h"
 
+#include <algorithm>
+
 #include "cce/usage/limits.h"
 #include "cce/util/build_info.h"
 
@@ -122,21 +124,38 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
     admin_failures_->Add({{"reason", reason}});
   }
   // Known series start at zero, so rate() and alerts see them before the first event.
-  for (const char* signal : {"metrics", "logs", "traces"}) {
-    for (const char* outcome : {"accepted", "duplicate", "rejected", "ignored"}) {
-      otlp_points_->Add({{"signal", signal}, {"outcome", outcome}});
+  for (size_t s = 0; s < kSignals.size(); ++s) {
+    const std::string signal(kSignals[s]);
+    for (size_t o = 0; o < kOutcomes.size(); ++o) {
+      point_series_[s][o] =
+          &otlp_points_->Add({{"signal", signal}, {"outcome", std::string(kOutcomes[o])}});
     }
     // The refusals too: an alert's increase() misses the request that creates a series.
-    for (const char* encoding : {"protobuf", "json", "grpc"}) {
-      for (const char* code : {"200", "400", "401", "413", "415", "503"}) {
-        otlp_requests_->Add({{"signal", signal}, {"encoding", encoding}, {"code", code}});
+    for (size_t e = 0; e < kEncodings.size(); ++e) {
+      for (size_t c = 0; c < kCodes.size(); ++c) {
+        request_series_[s][e][c] = &otlp_requests_->Add({{"signal", signal},
+                                                         {"encoding", std::string(kEncodings[e])},
+                                                         {"code", std::to_string(kCodes[c])}});
       }
     }
-    otlp_last_received_->Add({{"signal", signal}});
+    received_series_[s] = &otlp_last_received_->Add({{"signal", signal}});
   }
 }
 
+namespace {
+template <typename T, size_t N>
+size_t index_of(const std::array<T, N>& values, const T& v) {
+  return static_cast<size_t>(std::find(values.begin(), values.end(), v) - values.begin());
+}
+}  // namespace
+
 void AgentMetrics::otlp_request(std::string_view signal, std::string_view encoding, int code) {
+  const size_t s = index_of(kSignals, signal), e = index_of(kEncodings, encoding),
+               c = index_of(kCodes, code);
+  if (s < kSignals.size() && e < kEncodings.size() && c < kCodes.size()) {
+    request_series_[s][e][c]->Increment();
+    return;
+  }
   otlp_requests_
       ->Add({{"signal", std::string(signal)},
              {"encoding", std::string(encoding)},
@@ -146,11 +165,20 @@ void AgentMetrics::otlp_request(std::string_view signal, std::string_view encodi
 
 void AgentMetrics::otlp_points(std::string_view signal, std::string_view outcome, double n) {
   if (n <= 0) return;
+  const size_t s = index_of(kSignals, signal), o = index_of(kOutcomes, outcome);
+  if (s < kSignals.size() && o < kOutcomes.size()) {
+    point_series_[s][o]->Increment(n);
+    return;
+  }
   otlp_points_->Add({{"signal", std::string(signal)}, {"outcome", std::string(outcome)}})
       .Increment(n);
 }
 
 void AgentMetrics::otlp_received(std::string_view signal, double unix_seconds) {
+  if (const size_t s = index_of(kSignals, signal); s < kSignals.size()) {
+    received_series_[s]->Set(unix_seconds);
+    return;
+  }
   otlp_last_received_->Add({{"signal", std::string(signal)}}).Set(unix_seconds);
 }
 

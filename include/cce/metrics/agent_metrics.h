@@ -5,6 +5,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -50,6 +51,18 @@ class AgentMetrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  // The per-request series, found by index rather than by building a label map each time
+  // (nullptr where a combination is not pre-created: Family::Add then).
+  static constexpr std::array<std::string_view, 3> kSignals{"metrics", "logs", "traces"};
+  static constexpr std::array<std::string_view, 3> kEncodings{"protobuf", "json", "grpc"};
+  static constexpr std::array<int, 6> kCodes{200, 400, 401, 413, 415, 503};
+  static constexpr std::array<std::string_view, 4> kOutcomes{"accepted", "duplicate", "rejected",
+                                                             "ignored"};
+  std::array<std::array<std::array<prometheus::Counter*, kCodes.size()>, kEncodings.size()>,
+             kSignals.size()>
+      request_series_{};
+  std::array<std::array<prometheus::Counter*, kOutcomes.size()>, kSignals.size()> point_series_{};
+  std::array<prometheus::Gauge*, kSignals.size()> received_series_{};
   prometheus::Family<prometheus::Counter>* otlp_requests_;
   prometheus::Family<prometheus::Counter>* otlp_points_;
   prometheus::Family<prometheus::Gauge>* otlp_last_received_;
