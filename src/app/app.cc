@@ -10,6 +10,7 @@
 #include "cce/metrics/agent_metrics.h"
 #include "cce/metrics/exposition.h"
 #include "cce/metrics/usage_collector.h"
+#include "cce/server/exposition_cache.h"
 #include "cce/server/http_listener.h"
 #include "cce/server/inflight_budget.h"
 #include "cce/server/otlp_grpc_server.h"
@@ -100,6 +101,7 @@ struct App::Impl {
   std::unique_ptr<admin::UsageReportClient> admin_client;
   std::unique_ptr<admin::Poller> poller;
   server::InflightBudget inflight;
+  std::unique_ptr<server::ExpositionCache> exposition;
   std::unique_ptr<server::OtlpReceiver> otlp_receiver;
   std::unique_ptr<server::OtlpHttpServer> otlp_listener;
   std::unique_ptr<server::OtlpGrpcServer> grpc_listener;
@@ -127,10 +129,12 @@ void App::start() {
                                                   *m.clock, m.config.store.retention_days);
   m.pipeline->start();
   m.started = true;
+  m.exposition = std::make_unique<server::ExpositionCache>(
+      [this] { return metrics_text(); }, *m.clock, m.config.exposition.min_render_interval);
 
   server::mount_status_routes(
       m.metrics_listener.server(),
-      server::StatusHandlers{[this] { return metrics_text(); },
+      server::StatusHandlers{[this](bool gzip) { return impl_->exposition->get(gzip); },
                              [this] {
                                auto& s = *impl_;
                                LandingInfo info;
@@ -153,8 +157,10 @@ void App::start() {
                              },
                              [this]() -> std::string {
                                auto& s = *impl_;
-                               if (!s.ready) return "starting or stopping";
-                               return s.pipeline->store_problem();
+                               // The store's problem first: it is what an operator must fix.
+                               std::string problem = s.pipeline->store_problem();
+                               if (!problem.empty() || s.ready) return problem;
+                               return "starting or stopping";
                              }});
   m.metrics_listener.start(m.config.exposition.listen);
   spdlog::info("metrics: serving /metrics on {}://{}:{}{}",
@@ -244,7 +250,7 @@ int App::metrics_port() const {
 }
 
 std::string App::metrics_text() const {
-  return metrics::render_text({&impl_->agent_metrics.registry(), &impl_->collector});
+  return metrics::render_text(impl_->agent_metrics.registry(), impl_->collector);
 }
 
 }  // namespace cce::app
