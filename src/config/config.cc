@@ -400,6 +400,7 @@ void walk(Visit&& section, Config& c) {
   section("exposition", [&](auto& s) {
     s.listen("listen", c.exposition.listen);
     s.integer("daily_window_days", c.exposition.daily_window_days, 1, 400, "a number of days");
+    s.duration("min_render_interval", c.exposition.min_render_interval, milliseconds(0));
     s.string("web_config_file", c.exposition.web_config_file);
   });
   section("store", [&](auto& s) {

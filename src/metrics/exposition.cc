@@ -5,14 +5,10 @@
 
 namespace cce::metrics {
 
-std::string render_text(const std::vector<const prometheus::Collectable*>& collectables) {
-  std::vector<prometheus::MetricFamily> families;
-  for (const auto* c : collectables) {
-    auto f = c->Collect();
-    families.insert(families.end(), std::make_move_iterator(f.begin()),
-                    std::make_move_iterator(f.end()));
-  }
-  return prometheus::TextSerializer().Serialize(families);
+std::string render_text(const prometheus::Registry& agent, const UsageCollector& usage) {
+  std::string out = prometheus::TextSerializer().Serialize(agent.Collect());
+  usage.write_text(out);
+  return out;
 }
 
 }  // namespace cce::metrics

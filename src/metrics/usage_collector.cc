@@ -5,7 +5,9 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
+#include "cce/metrics/text_format.h"
 #include "cce/usage/merge.h"
 
 namespace cce::metrics {
@@ -18,65 +20,157 @@ using usage::Quantity;
 
 using Labels = std::vector<ClientMetric::Label>;
 
-// Builds families. With `fold` (label transforms that can merge actors, e.g. privacy "domain"),
-// samples with identical label sets are summed (or max'ed) so the exposition stays valid;
-// without it every sample is distinct by construction and the lookup is skipped.
-class Builder {
+}  // namespace
+
+// Families as they are built: each sample kept as its rendered label text and value (a few
+// dozen bytes, where a prometheus-cpp ClientMetric with its label strings takes several
+// hundred), so a scrape of 10,000 actors stays small. With `fold` (label transforms that can
+// merge actors, e.g. privacy "domain"), samples with identical label sets are summed (or
+// max'ed) so the exposition stays valid; without it every sample is distinct by construction
+// and the lookup is skipped.
+class FamilyBuilder {
  public:
-  explicit Builder(bool fold) : fold_(fold) {}
+  explicit FamilyBuilder(bool fold) : fold_(fold) {}
 
   void declare(std::string_view name, std::string_view help, MetricType type) {
     if (index_.count(name)) return;
     index_.emplace(std::string(name), families_.size());
-    families_.push_back(Family{MetricFamily{std::string(name), std::string(help), type, {}}, {}});
+    families_.push_back(Family{std::string(name), std::string(help), type, {}, {}, {}});
   }
   // How a sample meets another with the same labels: kAsBuilt follows `fold`; kSum and kMax
   // always fold (aggregating families, timestamps).
   enum class Combine { kAsBuilt, kSum, kMax };
-  void add(std::string_view name, std::string_view help, MetricType type, Labels labels, double v,
-           Combine combine = Combine::kAsBuilt) {
+  void add(std::string_view name, std::string_view help, MetricType type, const Labels& labels,
+           double v, Combine combine = Combine::kAsBuilt) {
     declare(name, help, type);
     Family& f = families_[index_.find(name)->second];
+    std::string text;
+    for (const auto& l : labels)
+      append_label(text, l.name, l.value);
     if (!fold_ && combine == Combine::kAsBuilt) {
-      ClientMetric m;
-      m.label = std::move(labels);
-      (type == MetricType::Counter ? m.counter.value : m.gauge.value) = v;
-      f.family.metric.push_back(std::move(m));
+      f.rows.push_back(Row{std::move(text), v});
       return;
     }
-    std::string key;
-    for (const auto& l : labels)
-      key += l.value + '\x1f';
-    auto [it, fresh] = f.pos.try_emplace(key, f.family.metric.size());
+    auto [it, fresh] = f.pos.try_emplace(text, f.rows.size());
     if (fresh) {
-      ClientMetric m;
-      m.label = std::move(labels);
-      f.family.metric.push_back(std::move(m));
+      f.rows.push_back(Row{std::move(text), v});
+      return;
     }
-    ClientMetric& m = f.family.metric[it->second];
-    double& slot = type == MetricType::Counter ? m.counter.value : m.gauge.value;
-    slot = fresh ? v : (combine == Combine::kMax ? std::max(slot, v) : slot + v);
+    double& slot = f.rows[it->second].value;
+    slot = combine == Combine::kMax ? std::max(slot, v) : slot + v;
   }
-  MetricFamily& raw(std::string_view name, std::string_view help, MetricType type) {
-    declare(name, help, type);
-    return families_[index_.find(name)->second].family;
+  void histogram(std::string_view name, ClientMetric m) {
+    families_[index_.find(name)->second].histograms.push_back(std::move(m));
   }
-  std::vector<MetricFamily> take() {
+
+  // Every family's sample count, then the family of those counts.
+  void add_series_family() {
+    const char* help = "Series exposed per metric family in this scrape.";
+    std::vector<std::pair<std::string, double>> counts;
+    for (const auto& f : families_) {
+      counts.emplace_back(f.name, static_cast<double>(f.rows.size() + f.histograms.size()));
+    }
+    declare("claude_code_exporter_series", help, MetricType::Gauge);
+    for (const auto& [family, n] : counts)
+      add("claude_code_exporter_series", help, MetricType::Gauge, {label("family", family)}, n);
+  }
+
+  void write(std::string& out) const {
+    for (const auto& f : families_) {
+      append_family_head(out, f.name, f.help, type_name(f.type));
+      for (const auto& r : f.rows)
+        append_sample(out, f.name, r.labels, r.value);
+      for (const auto& h : f.histograms)
+        write_histogram(out, f.name, h);
+    }
+  }
+
+  std::vector<MetricFamily> families() const {
     std::vector<MetricFamily> out;
-    for (auto& f : families_)
-      out.push_back(std::move(f.family));
+    for (const auto& f : families_) {
+      MetricFamily mf{f.name, f.help, f.type, {}};
+      for (const auto& r : f.rows) {
+        ClientMetric m;
+        m.label = parse_labels(r.labels);
+        (f.type == MetricType::Counter ? m.counter.value : m.gauge.value) = r.value;
+        mf.metric.push_back(std::move(m));
+      }
+      mf.metric.insert(mf.metric.end(), f.histograms.begin(), f.histograms.end());
+      out.push_back(std::move(mf));
+    }
     return out;
   }
 
  private:
-  struct Family {
-    MetricFamily family;
-    std::map<std::string, size_t> pos;
+  struct Row {
+    std::string labels;  // rendered: name="value",…
+    double value;
   };
+  struct Family {
+    std::string name;
+    std::string help;
+    MetricType type;
+    std::vector<Row> rows;
+    std::unordered_map<std::string, size_t> pos;  // folding only
+    std::vector<ClientMetric> histograms;
+  };
+
+  static ClientMetric::Label label(std::string name, std::string value) {
+    return ClientMetric::Label{std::move(name), std::move(value)};
+  }
+  static std::string_view type_name(MetricType t) {
+    switch (t) {
+      case MetricType::Counter:
+        return "counter";
+      case MetricType::Histogram:
+        return "histogram";
+      default:
+        return "gauge";
+    }
+  }
+  static void write_histogram(std::string& out, const std::string& name, const ClientMetric& m) {
+    std::string labels;
+    for (const auto& l : m.label)
+      append_label(labels, l.name, l.value);
+    append_sample(out, name + "_count", labels, static_cast<double>(m.histogram.sample_count));
+    append_sample(out, name + "_sum", labels, m.histogram.sample_sum);
+    for (const auto& b : m.histogram.bucket) {
+      std::string with_le = labels;
+      std::string le;
+      append_value(le, b.upper_bound);
+      append_label(with_le, "le", le);
+      append_sample(out, name + "_bucket", with_le, static_cast<double>(b.cumulative_count));
+    }
+  }
+  // The inverse of append_label over a row's text.
+  static Labels parse_labels(const std::string& text) {
+    Labels out;
+    size_t i = 0;
+    while (i < text.size()) {
+      const size_t eq = text.find('=', i);
+      ClientMetric::Label l;
+      l.name = text.substr(i, eq - i);
+      i = eq + 2;  // past ="
+      for (; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) {
+          ++i;
+          l.value += text[i] == 'n' ? '\n' : text[i];
+        } else {
+          l.value += text[i];
+        }
+      }
+      i += 2;  // past ",
+      out.push_back(std::move(l));
+    }
+    return out;
+  }
+
   bool fold_;
   std::map<std::string, size_t, std::less<>> index_;
   std::vector<Family> families_;
 };
+
+namespace {
 
 ClientMetric::Label label(std::string name, std::string value) {
   return ClientMetric::Label{std::move(name), std::move(value)};
@@ -103,7 +197,20 @@ UsageCollector::UsageCollector(const usage::Ledger& ledger, const util::Clock& c
 
 std::vector<MetricFamily> UsageCollector::Collect() const {
   // Only "domain" labels can give two actors one label set ("__other__" is one per type).
-  Builder b(options_.actor_label == usage::ActorLabelMode::kDomain);
+  FamilyBuilder b(options_.actor_label == usage::ActorLabelMode::kDomain);
+  build(b);
+  b.add_series_family();
+  return b.families();
+}
+
+void UsageCollector::write_text(std::string& out) const {
+  FamilyBuilder b(options_.actor_label == usage::ActorLabelMode::kDomain);
+  build(b);
+  b.add_series_family();
+  b.write(out);
+}
+
+void UsageCollector::build(FamilyBuilder& b) const {
   const util::Date today = util::Date::from_time(clock_.now());
   const util::Date first = today - (options_.daily_window_days - 1);
   const std::string month = today.str().substr(0, 7);  // "YYYY-MM"
@@ -261,7 +368,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
           priced.try_emplace(model, *price);
         } else {
           b.add("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp,
-                MetricType::Counter, {label("model", model)}, value, Builder::Combine::kSum);
+                MetricType::Counter, {label("model", model)}, value, FamilyBuilder::Combine::kSum);
         }
       }
     }
@@ -278,7 +385,6 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
               {label("model", model), label("token_type", type)}, per_million / 1e6);
       }
     }
-    auto& histogram = b.raw("claude_code_api_request_duration_seconds", "", MetricType::Histogram);
     for (const auto& [model, h] : hists) {
       ClientMetric m;
       m.label = {label("model", model)};
@@ -291,7 +397,7 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         m.histogram.bucket.push_back({cumulative, le});
       }
       m.histogram.bucket.push_back({h.count, std::numeric_limits<double>::infinity()});
-      histogram.metric.push_back(std::move(m));
+      b.histogram("claude_code_api_request_duration_seconds", std::move(m));
     }
 
     const char* kLastSeenHelp =
@@ -305,25 +411,10 @@ std::vector<MetricFamily> UsageCollector::Collect() const {
         if (t <= 0) continue;
         b.add("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
               MetricType::Gauge, {label("actor", actor_label[i]), label("source", source)}, t,
-              Builder::Combine::kMax);
+              FamilyBuilder::Combine::kMax);
       }
     }
   });
-
-  auto families = b.take();
-  // How many series each family exposes: the first thing to look at when a scrape grows.
-  MetricFamily series{"claude_code_exporter_series",
-                      "Series exposed per metric family in this scrape.",
-                      MetricType::Gauge,
-                      {}};
-  for (const auto& f : families) {
-    ClientMetric m;
-    m.label = {label("family", f.name)};
-    m.gauge.value = static_cast<double>(f.metric.size());
-    series.metric.push_back(std::move(m));
-  }
-  families.push_back(std::move(series));
-  return families;
 }
 
 }  // namespace cce::metrics

@@ -64,4 +64,19 @@ InflateResult inflate(std::string_view in, size_t limit, std::string& out,
   return result;
 }
 
+std::string gzip_compress(std::string_view in) {
+  z_stream zs{};
+  // Level 1: a scrape body compresses ~10x at a fraction of the default level's time.
+  deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
 }  // namespace cce::server

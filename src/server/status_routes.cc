@@ -8,9 +8,18 @@ namespace cce::server {
 
 void mount_status_routes(httplib::Server& server, StatusHandlers handlers) {
   auto h = std::make_shared<const StatusHandlers>(std::move(handlers));
-  server.Get("/metrics", [h](const httplib::Request&, httplib::Response& res) {
+  server.Get("/metrics", [h](const httplib::Request& req, httplib::Response& res) {
     try {
-      res.set_content(h->metrics_text(), metrics::kTextContentType);
+      const bool gzip = req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+      auto body = h->metrics_body(gzip);
+      if (gzip) res.set_header("Content-Encoding", "gzip");
+      // A content provider: httplib sends the shared body as it is (no copy, and no second
+      // compression of the gzip form).
+      res.set_content_provider(body->size(), metrics::kTextContentType,
+                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 return sink.write(body->data() + offset,
+                                                   std::min(length, body->size() - offset));
+                               });
     } catch (const std::exception& e) {
       // A broken collector must not take the endpoint down silently.
       spdlog::error("metrics: rendering failed: {}", e.what());

@@ -80,7 +80,9 @@ class Agent:
         with open(self.config, "w") as f:
             f.write('[otlp]\nlisten = "127.0.0.1:%d"\ngrpc_listen = "127.0.0.1:%d"\n%s'
                     % (self.otlp_port, self.grpc_port, otlp_toml))
-            f.write('[exposition]\nlisten = "127.0.0.1:%d"\n%s' % (self.metrics_port, exposition_toml))
+            # Tests scrape right after posting: every scrape renders.
+            f.write('[exposition]\nlisten = "127.0.0.1:%d"\nmin_render_interval = "0s"\n%s'
+                    % (self.metrics_port, exposition_toml))
             f.write('[store]\npath = "%s"\n' % os.path.join(self.dir, "store.db"))
             f.write(extra_toml)
         self.proc = None

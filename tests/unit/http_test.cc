@@ -297,6 +297,12 @@ TEST_CASE("status endpoints") {
   auto m = c.Get("/metrics");
   REQUIRE(m);
   CHECK(m->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
+  CHECK(m->get_header_value("Content-Encoding").empty());
+  // Asked for gzip: compressed once, sent as it is (httplib inflates it for this client).
+  auto z = c.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  REQUIRE(z);
+  CHECK(z->get_header_value("Content-Encoding") == "gzip");
+  CHECK(z->body.find("claude_code_exporter_build_info{") != std::string::npos);
   CHECK(m->body.find("claude_code_exporter_build_info{") != std::string::npos);
   CHECK(m->body.find("claude_code_exporter_today_info{date=\"2026-11-22\"} 1") !=
         std::string::npos);

@@ -89,6 +89,8 @@ struct RunningApp {
     config = config::parse(extra_toml, "test");
     config.otlp.listen = {"127.0.0.1", 0};
     config.otlp.grpc_listen = {"127.0.0.1", 0};
+    // Tests scrape right after posting: every scrape renders.
+    config.exposition.min_render_interval = std::chrono::milliseconds(0);
     config.exposition.listen = {"127.0.0.1", 0};
     config.store.path = path;
     clock = std::make_shared<util::ManualClock>(fixture_noon());

@@ -3,6 +3,8 @@
 
 #include <map>
 
+#include <prometheus/text_serializer.h>
+
 #include "cce/metrics/usage_collector.h"
 #include "cce/usage/ledger.h"
 #include "ledger_support.h"
@@ -208,4 +210,36 @@ TEST_CASE("after a team change, past days keep their team in the daily gauges; c
   REQUIRE(counter.size() == 1);
   CHECK(counter[0].first.at("team") == "green");
   CHECK(counter[0].second == 5);
+}
+
+TEST_CASE("the text written for /metrics equals prometheus-cpp's serialization of Collect()") {
+  for (auto mode : {usage::ActorLabelMode::kEmail, usage::ActorLabelMode::kDomain}) {
+    usage::Ledger ledger;
+    // Values that need escaping, several actors of one domain (folded in "domain" mode), the
+    // API and OTel on one day, the duration histogram, fractional and huge values.
+    const ActorId odd{ActorType::kUser, "o\"dd\\name\n@example.com"};
+    const ActorId other{ActorType::kUser, "other@example.com"};
+    for (const auto& who : {kDev, odd, other}) {
+      otel(ledger, who, kToday, Quantity::kCostUsd, 1.0 / 3, kToday, "claude-opus-5");
+      otel(ledger, who, kYesterday, Quantity::kTokens, 1e15 + 1, kToday, "claude-opus-5\x1finput");
+      otel(ledger, who, kToday, Quantity::kApiDurationBucket, 2, kToday,
+           "claude-opus-5\x1f"
+           "2.5");
+      otel(ledger, who, kToday, Quantity::kApiDurationSum, 3.75, kToday, "claude-opus-5");
+      otel(ledger, who, kToday, Quantity::kApiDurationCount, 2, kToday, "claude-opus-5");
+    }
+    api(ledger, kToday, {ob(kDev, kToday, Quantity::kCostUsd, "claude-opus-5", 0.1)});
+    const auto clock = clock_at_today();
+    metrics::CollectorOptions options;
+    options.actor_label = mode;
+    options.budgets.push_back(usage::Budget{usage::Budget::Scope::kTeam, "plat\"form",
+                                            usage::Budget::Period::kMonth, 1e3});
+    metrics::UsageCollector collector(ledger, clock, options);
+    std::string text;
+    collector.write_text(text);
+    CHECK(text == prometheus::TextSerializer().Serialize(collector.Collect()));
+    CHECK(text.find("claude_code_api_request_duration_seconds_bucket{") != std::string::npos);
+    const bool escaped_email = text.find("o\\\"dd\\\\name\\n@example.com") != std::string::npos;
+    CHECK(escaped_email == (mode == usage::ActorLabelMode::kEmail));
+  }
 }

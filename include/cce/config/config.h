@@ -73,6 +73,9 @@ struct Config {
   struct Exposition {
     ListenAddress listen{"127.0.0.1", 14318};
     int daily_window_days = 3;
+    // Scrapes within this long of the last rendering share it (scrapes queued behind a
+    // rendering always share the next one).
+    milliseconds min_render_interval{1000};
     std::string web_config_file;  // as otlp.web_config_file; /healthz and /readyz stay open
     WebConfig web;
   } exposition;

@@ -1,14 +1,16 @@
 #pragma once
 
-#include <prometheus/collectable.h>
+#include <prometheus/registry.h>
 
 #include <string>
-#include <vector>
+
+#include "cce/metrics/usage_collector.h"
 
 namespace cce::metrics {
 
-// Collects and serializes in the Prometheus text format (0.0.4).
-std::string render_text(const std::vector<const prometheus::Collectable*>& collectables);
+// The /metrics body in the Prometheus text format (0.0.4): the agent's own metrics, then the
+// usage families written straight to text.
+std::string render_text(const prometheus::Registry& agent, const UsageCollector& usage);
 
 inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
 

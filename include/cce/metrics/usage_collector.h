@@ -14,6 +14,8 @@
 
 namespace cce::metrics {
 
+class FamilyBuilder;
+
 struct CollectorOptions {
   int daily_window_days = 3;
   std::map<std::string, std::string> team_map;
@@ -31,8 +33,12 @@ class UsageCollector final : public prometheus::Collectable {
  public:
   UsageCollector(const usage::Ledger& ledger, const util::Clock& clock, CollectorOptions options);
   std::vector<prometheus::MetricFamily> Collect() const override;
+  // The same families appended as text (what /metrics serves), without the family vector.
+  void write_text(std::string& out) const;
 
  private:
+  void build(FamilyBuilder& b) const;
+
   const usage::Ledger& ledger_;
   const util::Clock& clock_;
   CollectorOptions options_;

@@ -28,4 +28,7 @@ enum class InflateResult {
 InflateResult inflate(std::string_view in, size_t limit, std::string& out,
                       const std::function<bool(size_t)>& grow);
 
+// A gzip stream of `in` (for responses).
+std::string gzip_compress(std::string_view in);
+
 }  // namespace cce::server

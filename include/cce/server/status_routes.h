@@ -3,12 +3,14 @@
 #include <httplib.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace cce::server {
 
 struct StatusHandlers {
-  std::function<std::string()> metrics_text;  // Prometheus text format
+  // The Prometheus text format, plain or gzip-compressed (shared: never copied per scrape).
+  std::function<std::shared_ptr<const std::string>(bool gzip)> metrics_body;
   std::function<std::string()> landing_html;
   // Empty when ready; otherwise why not (the /readyz answer, with 503).
   std::function<std::string()> not_ready_reason;
