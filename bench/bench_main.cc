@@ -186,6 +186,12 @@ void bench_scrape() {
     bytes = out.size();
   }
   const long text_rss = max_rss_kib() / 1024;
+  // bench/fleet.py pushes the same text to a pushgateway, to compare exposition side by side.
+  if (const char* dump = std::getenv("CCE_SCRAPE_DUMP")) {
+    std::string out;
+    collector.write_text(out);
+    std::ofstream(dump, std::ios::binary) << out;
+  }
   for (int i = 0; i < 5; ++i) {
     auto t = Clock::now();
     auto families = collector.Collect();

@@ -10,6 +10,7 @@ keep-alive connections, or 600 connections trickling headers, open.
 
 Usage: bench/fleet.py --binary build/claude-code-exporter --loadgen build/bench/cce_fleet_load
                       --payloads tests/testdata/claude-code/requests [--seconds 30] [--runs 3]
+                      [--bench build/bench/cce_bench]   (also /metrics against a pushgateway)
 """
 import argparse
 import json
@@ -156,11 +157,51 @@ def storm(args, kind, n):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def exposition(args):
+    """/metrics side by side: the agent's rendering (cce_bench scrape, 10,000 actors) and a
+    pushgateway serving the same series, pushed to it."""
+    tmp = tempfile.mkdtemp(prefix="cce-expo-")
+    try:
+        dump = os.path.join(tmp, "metrics.txt")
+        out = subprocess.run([args.bench, "scrape"], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, CCE_SCRAPE_DUMP=dump)).stdout
+        agent_line = [l for l in out.splitlines() if l.startswith("scrape ")][-1]
+        print("agent:       " + agent_line)
+        with open(dump, "rb") as f:
+            text = f.read()
+        series = sum(1 for l in text.splitlines() if l and not l.startswith(b"#"))
+        port = free_port()
+        pg = subprocess.Popen(["prometheus-pushgateway", "--web.listen-address=127.0.0.1:%d" % port,
+                               "--persistence.file=", "--log.level=warn"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port)
+            rss_before = peak_rss_mib(pg.pid)
+            req = urllib.request.Request("http://127.0.0.1:%d/metrics/job/bench" % port, data=text,
+                                         method="PUT", headers={"Content-Type": "text/plain"})
+            urllib.request.urlopen(req, timeout=600).read()
+            times = []
+            for _ in range(5):
+                t = time.time()
+                urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=600).read()
+                times.append(time.time() - t)
+            ms = statistics.median(times) * 1000
+            print("pushgateway: %d series pushed: median %.1f ms per /metrics (%.2f us/series), "
+                  "RSS %.0f MiB (%.0f before the push)" % (
+                      series, ms, 1000 * ms / series, peak_rss_mib(pg.pid), rss_before))
+        finally:
+            pg.terminate()
+            pg.wait(30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--binary", required=True)
     p.add_argument("--loadgen", required=True)
     p.add_argument("--payloads", required=True)
+    p.add_argument("--bench", help="cce_bench, for /metrics against a pushgateway")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--fleets", default="all", help="comma-separated indexes into FLEETS, or all")
@@ -195,6 +236,8 @@ def main():
         print("%-34s CPU per request: agent / nginx = %.1fx" % ("", ratio))
         sys.stdout.flush()
 
+    if args.bench:
+        exposition(args)
     for kind, n in (("idle", 2000), ("trickle", 600)):
         opened, otlp, health = storm(args, kind, n)
         print("%s storm: %d connections open; a new OTLP client: p50 %.2f ms, max %.2f ms, "

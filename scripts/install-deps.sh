@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian bookworm package the agent, its tests and its tools need.
-# Usage: scripts/install-deps.sh [--build-only]
+# Usage: scripts/install-deps.sh [--build-only | --bench]
 #   --build-only: only what building the agent needs (no Prometheus, Alertmanager, test tools)
+#   --bench: also the fleet benchmark's baselines (nginx, pushgateway)
 set -euo pipefail
 
 build_pkgs=(
@@ -17,8 +18,11 @@ test_pkgs=(
 # kubectl renders the Kubernetes base in the tests; Debian's kubernetes-client unless one is present.
 command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 
+bench_pkgs=(nginx-light prometheus-pushgateway)
+
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")
+[ "${1:-}" != "--bench" ] || pkgs+=("${bench_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -36,7 +40,7 @@ $SUDO apt-get update -qq
 # --no-install-recommends keeps prometheus from pulling a web UI build chain.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # The Debian packages enable and start their services; tests run their own instances.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-pushgateway nginx; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi

@@ -4,10 +4,13 @@ Admin API that answers too much, loops, trickles or asks to be left alone for a 
 that cannot be written; a team change. Each asserts the bounded outcome: counters finite and
 unchanged by rejected points, /metrics and memory bounded, the poller moving on with its log
 line and failure reason, /readyz telling why."""
+import gzip
+import http.client
 import json
 import math
 import os
 import stat
+import threading
 import time
 
 import harness
@@ -52,13 +55,66 @@ def admin_failures(samples, reason):
     return sum(v for _, v in harness.select(samples, "claude_code_exporter_admin_api_failures_total", reason=reason))
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS:"):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
+
+def raw_post(port, body, headers):
+    """One POST on its own connection: the status, or the error that ended it."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("POST", "/v1/metrics", body=body,
+                     headers=dict({"Content-Type": "application/x-protobuf"}, **headers))
+        return conn.getresponse().status
+    except OSError as e:
+        return "error: %s" % e
+    finally:
+        conn.close()
+
+
+def flood(port, n, body, headers):
+    results = [None] * n
+    def run(i):
+        results[i] = raw_post(port, body, headers)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+# --- Memory under big and inflating bodies (otlp.max_inflight_bytes) --------------------------
+# Default config: 64 MiB bodies, 256 MiB in flight. The documented bound on RSS growth is
+# max_inflight_bytes plus 256 MiB (buffers growing while a body arrives, and the decode).
+agent = Agent(a.binary).start()
+try:
+    base = rss_kib(agent.proc.pid)
+    big = os.urandom(1 << 20) * 48  # 48 MiB that is not OTLP: held, then refused with 400
+    results = flood(agent.otlp_port, 12, big, {})
+    c.check(all(r in (400, 503) for r in results),
+            "12 concurrent 48 MB bodies are each answered 400 (taken) or 503 (budget spent): %s" % results)
+    c.check(503 in results, "the in-flight budget turned some away: %s" % results)
+    bomb = gzip.compress(b"\0" * (256 << 20), 9)  # 256 MiB of zeros in ~250 KB
+    results = flood(agent.otlp_port, 32, bomb, {"Content-Encoding": "gzip"})
+    c.check(all(r in (413, 503) for r in results),
+            "a 32-way gzip bomb flood is answered 413 (past max_body_bytes) or 503: %s" % results)
+    peak = rss_kib(agent.proc.pid, "VmHWM:")
+    growth_mib = (peak - base) / 1024
+    print("RSS: %.0f MiB before, peak %.0f MiB (growth %.0f MiB)" % (base / 1024, peak / 1024, growth_mib))
+    c.check(growth_mib <= 256 + 256, "peak RSS growth %.0f MiB within max_inflight_bytes + 256 MiB" % growth_mib)
+    samples = agent.scrape()
+    c.check(limit_hits(samples, "otlp.max_inflight_bytes") > 0, "budget refusals are counted")
+    c.check(sum(v for _, v in harness.select(samples, "claude_code_exporter_otlp_inflight_bytes")) == 0,
+            "every held byte was given back")
+    status, _, _ = post(agent, metrics_body([cost_point(2.5, t=T - 7 * 10**9)]))
+    c.check(status == 200, "and a normal export is still served")
+finally:
+    agent.cleanup()
 
 # --- OTLP rows -------------------------------------------------------------------------------
 agent = Agent(a.binary).start()
