@@ -119,17 +119,17 @@ http {
         self.proc.wait(30)
 
 
-def load(args, port, clients, speed):
+def load(args, port, clients, speed, grpc=False):
     out = subprocess.run([args.loadgen, "--port", str(port), "--payloads", args.payloads,
                           "--clients", str(clients), "--speed", str(speed),
-                          "--seconds", str(args.seconds)],
+                          "--seconds", str(args.seconds), "--grpc", "1" if grpc else "0"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def fleet_run(args, server, clients, speed):
+def fleet_run(args, server, clients, speed, grpc=False):
     before = cpu_seconds(server.pids)
-    r = load(args, server.otlp, clients, speed)
+    r = load(args, server.grpc if grpc else server.otlp, clients, speed, grpc)
     r["cpu_s"] = cpu_seconds(server.pids) - before
     r["cores"] = r["cpu_s"] / args.seconds
     r["us_per_request"] = 1e6 * r["cpu_s"] / max(1, r["ok"])
@@ -210,30 +210,33 @@ def main():
     fleets = FLEETS if args.fleets == "all" else [FLEETS[int(i)] for i in args.fleets.split(",")]
     print("fleet benchmark: %d runs of %g s each, medians; agent with its default config"
           % (args.runs, args.seconds))
-    print("%-34s %-7s %9s %7s %9s %9s %7s %12s %9s %8s" % (
+    print("%-34s %-10s %9s %7s %9s %9s %7s %12s %9s %8s" % (
         "fleet", "server", "req/s", "failed", "p50 ms", "p99 ms", "cores", "CPU s/1M pts",
         "us/req", "RSS MiB"))
     for name, clients, speed in fleets:
         results = {}
-        for kind in ("nginx", "agent"):
+        for kind in ("nginx", "agent", "agent/grpc"):
             runs = []
             for _ in range(args.runs):
                 tmp = tempfile.mkdtemp(prefix="cce-fleet-")
-                server = Agent(args.binary, tmp) if kind == "agent" else Nginx(tmp)
+                server = Nginx(tmp) if kind == "nginx" else Agent(args.binary, tmp)
                 try:
-                    runs.append(fleet_run(args, server, clients, speed))
+                    runs.append(fleet_run(args, server, clients, speed, kind == "agent/grpc"))
                 finally:
                     server.stop()
                     shutil.rmtree(tmp, ignore_errors=True)
             results[kind] = runs
-            print("%-34s %-7s %9.0f %7d %9.2f %9.2f %7.2f %12.1f %9.1f %8.0f" % (
+            print("%-34s %-10s %9.0f %7d %9.2f %9.2f %7.2f %12.1f %9.1f %8.0f" % (
                 name, kind, median(runs, "rps"), median(runs, "failed"), median(runs, "p50_ms"),
                 median(runs, "p99_ms"), median(runs, "cores"),
                 median(runs, "cpu_s_per_1m_points"), median(runs, "us_per_request"),
                 median(runs, "rss_mib")))
         ratio = median(results["agent"], "us_per_request") / max(
             1e-9, median(results["nginx"], "us_per_request"))
-        print("%-34s CPU per request: agent / nginx = %.1fx" % ("", ratio))
+        ratio_grpc = median(results["agent/grpc"], "us_per_request") / max(
+            1e-9, median(results["nginx"], "us_per_request"))
+        print("%-34s CPU per request against nginx: agent %.1fx, agent/grpc %.1fx" % (
+            "", ratio, ratio_grpc))
         sys.stdout.flush()
 
     if args.bench:

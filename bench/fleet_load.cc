@@ -4,7 +4,7 @@
 // and per export (identity and timestamps), so every request carries new data. Latency is
 // measured from when an export was due, so a slow server cannot hide queued requests.
 //
-//   cce_fleet_load --port P --payloads DIR --clients N --speed S --seconds T
+//   cce_fleet_load --port P --payloads DIR --clients N --speed S --seconds T [--grpc 1]
 //   cce_fleet_load --port P --payloads DIR --idle N | --trickle N [--probe-port M]
 //
 // Prints one JSON object: requests, ok, failed, points, p50_ms, p99_ms, max_ms, rps.
@@ -32,6 +32,9 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include "otlp.pb.h"
 
 namespace asio = boost::asio;
@@ -52,6 +55,7 @@ struct Options {
   int idle = 0;
   int trickle = 0;
   int probe_port = 0;  // also probe GET /healthz here
+  bool grpc = false;   // OTLP/gRPC on --port instead of OTLP/HTTP
   int probes = 50;
   std::string path_prefix;
 };
@@ -183,7 +187,14 @@ class Developer : public std::enable_shared_from_this<Developer> {
  public:
   Developer(asio::io_context& ioc, const Options& o, Payloads& payloads, Stats& stats, int id,
             Clock::time_point start, Clock::time_point end)
-      : o_(o), payloads_(payloads), stats_(stats), id_(id), stream_(ioc), timer_(ioc), end_(end) {
+      : ioc_(ioc),
+        o_(o),
+        payloads_(payloads),
+        stats_(stats),
+        id_(id),
+        stream_(ioc),
+        timer_(ioc),
+        end_(end) {
     std::mt19937 rng(static_cast<unsigned>(id));
     metrics_every_ = std::chrono::duration<double>(60.0 / o.speed);
     logs_every_ = std::chrono::duration<double>(5.0 / o.speed);
@@ -193,7 +204,18 @@ class Developer : public std::enable_shared_from_this<Developer> {
     next_logs_ = start + std::chrono::duration_cast<Clock::duration>(logs_every_ * u(rng));
   }
 
-  void start() { connect(); }
+  void start() {
+    if (!o_.grpc) return connect();
+    // One channel, so one connection, per developer (a local subchannel pool keeps channels
+    // from sharing one).
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(o_.port),
+                                         grpc::InsecureChannelCredentials(), args);
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+    connected_ = true;
+    schedule();
+  }
 
  private:
   struct Due {
@@ -258,6 +280,7 @@ class Developer : public std::enable_shared_from_this<Developer> {
     out_ = request_text(o_.path_prefix + (due.logs ? "/v1/logs" : "/v1/metrics"), body);
     due_at_ = due.at;
     ++stats_.requests;
+    if (o_.grpc) return grpc_send(due.logs, body);
     stream_.expires_after(std::chrono::seconds(10));
     asio::async_write(
         stream_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -266,6 +289,35 @@ class Developer : public std::enable_shared_from_this<Developer> {
           http::async_read(self->stream_, self->buf_, *self->res_,
                            [self](beast::error_code rec, size_t) { self->on_response(rec); });
         });
+  }
+
+  void grpc_send(bool logs, const std::string& body) {
+    call_ = std::make_unique<GrpcCall>();
+    call_->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Slice slice(body);
+    call_->request = grpc::ByteBuffer(&slice, 1);
+    stub_->UnaryCall(&call_->ctx,
+                     logs ? "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+                          : "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                     grpc::StubOptions(), &call_->request, &call_->response,
+                     [self = shared_from_this()](grpc::Status status) {
+                       // On a gRPC thread: the stats belong to the event loop.
+                       asio::post(self->ioc_, [self, ok = status.ok()] { self->grpc_done(ok); });
+                     });
+  }
+
+  void grpc_done(bool ok) {
+    stats_.latency_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - due_at_).count());
+    if (ok) {
+      ++stats_.ok;
+      stats_.points += points_;
+    } else {
+      ++stats_.failed;
+    }
+    busy_ = false;
+    call_.reset();
+    send();
   }
 
   void on_response(beast::error_code ec) {
@@ -312,6 +364,11 @@ class Developer : public std::enable_shared_from_this<Developer> {
         });
   }
 
+  struct GrpcCall {
+    grpc::ClientContext ctx;
+    grpc::ByteBuffer request, response;
+  };
+  asio::io_context& ioc_;
   const Options& o_;
   Payloads& payloads_;
   Stats& stats_;
@@ -328,6 +385,9 @@ class Developer : public std::enable_shared_from_this<Developer> {
   std::string out_;
   beast::flat_buffer buf_;
   std::optional<http::response<http::string_body>> res_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<grpc::GenericStub> stub_;
+  std::unique_ptr<GrpcCall> call_;
 };
 
 int run_fleet(const Options& o) {
@@ -477,6 +537,8 @@ int main(int argc, char** argv) {
       o.trickle = std::stoi(v);
     else if (k == "--probe-port")
       o.probe_port = std::stoi(v);
+    else if (k == "--grpc")
+      o.grpc = v == "1";
     else if (k == "--probes")
       o.probes = std::stoi(v);
     else {
