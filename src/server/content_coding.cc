@@ -64,10 +64,9 @@ InflateResult inflate(std::string_view in, size_t limit, std::string& out,
   return result;
 }
 
-std::string gzip_compress(std::string_view in) {
+std::string gzip_compress(std::string_view in, int level) {
   z_stream zs{};
-  // Level 1: a scrape body compresses ~10x at a fraction of the default level's time.
-  deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());

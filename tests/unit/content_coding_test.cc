@@ -7,17 +7,14 @@
 using namespace cce::server;
 
 namespace {
+// gzip (31 window bits) through the agent's own compressor; zlib (15) through zlib's one call.
 std::string compress(const std::string& in, int window_bits) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
+  if (window_bits == 31) return gzip_compress(in, 9);
+  std::string out(compressBound(static_cast<uLong>(in.size())), '\0');
+  uLongf n = static_cast<uLongf>(out.size());
+  compress2(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(in.data()),
+            static_cast<uLong>(in.size()), 9);
+  out.resize(n);
   return out;
 }
 auto unlimited = [](size_t) { return true; };
@@ -36,7 +33,7 @@ TEST_CASE("gzip and zlib bodies inflate to what was compressed") {
   std::string text;
   for (int i = 0; i < 100000; ++i)
     text += std::to_string(i * 7919 % 1000);
-  for (int bits : {15 + 16, 15}) {
+  for (int bits : {31, 15}) {
     std::string out;
     CHECK(inflate(compress(text, bits), 1 << 20, out, unlimited) == InflateResult::kOk);
     CHECK(out == text);

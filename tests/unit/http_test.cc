@@ -4,11 +4,11 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <thread>
 
+#include "cce/server/content_coding.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -19,27 +19,14 @@ const char* kPb = "application/x-protobuf";
 const char* kJson = "application/json";
 
 std::string gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  return server::gzip_compress(in, 9);
 }
 
 std::string fixture(const std::string& name) {
-  return test::read_file(test::testdata("claude-code/requests/" + name));
+  return test::request_fixture(name);
 }
 
-const std::string kCommitCount =
-    "claude_code_commits_total{actor="
-    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\","
-    "team=\"platform\"}";
+const std::string& kCommitCount = test::kFixtureCommitSeries;
 
 }  // namespace
 

@@ -10,12 +10,9 @@ using namespace cce;
 
 namespace {
 std::string fixture(const std::string& name) {
-  return test::read_file(test::testdata("claude-code/requests/" + name));
+  return test::request_fixture(name);
 }
-const std::string kCommitCount =
-    "claude_code_commits_total{actor="
-    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\","
-    "team=\"platform\"}";
+const std::string& kCommitCount = test::kFixtureCommitSeries;
 double grpc_requests(const test::RunningApp& app, const std::string& signal,
                      const std::string& code) {
   return test::sample(app.scrape(), "claude_code_exporter_otlp_requests_total{code=\"" + code +

@@ -78,6 +78,17 @@ int check_golden_errors(const std::string& dir, const std::string& ext, Parse pa
   return files;
 }
 
+// A recorded Claude Code export (tests/testdata/claude-code/requests/).
+inline std::string request_fixture(const std::string& name) {
+  return read_file(testdata("claude-code/requests/" + name));
+}
+
+// The commit counter that pb-delta__0032_metrics.bin (and its JSON twin) sets to 1.
+inline const std::string kFixtureCommitSeries =
+    "claude_code_commits_total{actor="
+    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",actor_type=\"install\","
+    "team=\"platform\"}";
+
 inline util::TimePoint fixture_noon() {
   return *util::parse_time_point("2026-11-22T12:00:00Z");
 }
