@@ -5,7 +5,6 @@
 
 #include <memory>
 
-#include "cce/server/otlp_receiver.h"
 #include "cce/util/strings.h"
 
 namespace cce::server {
@@ -56,7 +55,7 @@ bool BasicAuth::allowed(const std::string& authorization) {
   }
   auto data = std::make_unique<crypt_data>();
   const char* hashed = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof *data);
-  if (!hashed || !constant_time_equal(hashed, hash) || it == users_.end()) return false;
+  if (!hashed || !util::constant_time_equal(hashed, hash) || it == users_.end()) return false;
   std::lock_guard lock(mu_);
   if (verified_.size() > 1000) verified_.clear();  // bounded: a few users, a few passwords
   verified_.insert(token);

@@ -72,17 +72,6 @@ HttpAnswer plain(int status, std::string body) {
 
 }  // namespace
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  const size_t n = std::max(a.size(), b.size());
-  unsigned diff = a.size() == b.size() ? 0u : 1u;
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned>(x ^ y);
-  }
-  return diff == 0;
-}
-
 bool bearer_allowed(std::string_view header, const std::vector<std::string>& tokens) {
   if (tokens.empty()) return true;
   constexpr std::string_view kBearer = "bearer ";
@@ -92,7 +81,7 @@ bool bearer_allowed(std::string_view header, const std::vector<std::string>& tok
   const std::string_view presented = header.substr(kBearer.size());
   bool ok = false;
   for (const auto& t : tokens)
-    ok |= constant_time_equal(presented, t);  // no early exit
+    ok |= util::constant_time_equal(presented, t);  // no early exit
   return ok;
 }
 

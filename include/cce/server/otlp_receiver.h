@@ -98,9 +98,6 @@ class OtlpReceiver {
   OtlpOptions options_;
 };
 
-// Constant-time equality, for secrets.
-bool constant_time_equal(std::string_view a, std::string_view b);
-
 // A bearer token check against `tokens` (empty: everyone is allowed).
 bool bearer_allowed(std::string_view authorization, const std::vector<std::string>& tokens);
 

@@ -12,4 +12,7 @@ std::string_view trim(std::string_view s);
 // Lower-case hexadecimal of raw bytes.
 std::string hex(std::string_view bytes);
 
+// Equality that takes as long whatever the inputs share, for secrets.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 }  // namespace cce::util
