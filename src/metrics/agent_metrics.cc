@@ -123,6 +123,10 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
        {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
     admin_failures_->Add({{"reason", reason}});
   }
+  // The common answers start at zero too: dashboards and alerts find the family before the
+  // first poll has finished.
+  for (const char* code : {"200", "401", "429", "500", "network"})
+    admin_requests_->Add({{"code", code}});
   // Known series start at zero, so rate() and alerts see them before the first event.
   for (size_t s = 0; s < kSignals.size(); ++s) {
     const std::string signal(kSignals[s]);
