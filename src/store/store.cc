@@ -61,6 +61,9 @@ class Stmt {
   }
   void run() {
     step();
+    reset();
+  }
+  void reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -86,6 +89,15 @@ class Stmt {
 struct Store::Impl {
   sqlite3* db = nullptr;
   std::mutex mu;
+  // The write statements, prepared once: preparing them for every group commit cost more
+  // than a small group's rows. Guarded by mu.
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> statements;
+  Stmt& cached(const char* sql) {
+    auto& s = statements[sql];
+    if (!s) s = std::make_unique<Stmt>(db, sql);
+    s->reset();  // a statement that failed midway starts clean
+    return *s;
+  }
 };
 
 Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
@@ -93,7 +105,9 @@ Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
 }
 
 Store::~Store() {
-  if (impl_ && impl_->db) sqlite3_close_v2(impl_->db);
+  if (!impl_) return;
+  impl_->statements.clear();  // finalized before the connection closes
+  if (impl_->db) sqlite3_close_v2(impl_->db);
 }
 
 void Store::transaction(const std::function<void()>& body) {
@@ -223,74 +237,75 @@ IngestStateRows Store::read_ingest_state() {
 
 void Store::write(const Batch& b) {
   std::lock_guard lock(impl_->mu);
-  sqlite3* db = impl_->db;
   transaction([&] {
     if (!b.days_deleted.empty()) {
-      Stmt s(db, "DELETE FROM daily_values WHERE date = ?1");
-      Stmt t(db, "DELETE FROM unit_teams WHERE date = ?1");
+      Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
+      Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
       for (const auto& d : b.days_deleted) {
         s.bind(1, d).run();
         t.bind(1, d).run();
       }
     }
     if (!b.api_days_deleted.empty()) {
-      Stmt s(db, "DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
+      Stmt& s = impl_->cached("DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
       for (const auto& d : b.api_days_deleted)
         s.bind(1, d).run();
     }
     if (!b.actors.empty()) {
-      Stmt s(db,
-             "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
-             "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
-             "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
-             "last_seen_api=excluded.last_seen_api");
+      Stmt& s = impl_->cached(
+          "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
+          "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+          "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
+          "last_seen_api=excluded.last_seen_api");
       for (const auto& a : b.actors) {
         s.bind(1, a.actor_key).bind(2, a.otel_team).bind(3, a.last_seen_otel);
         s.bind(4, a.last_seen_api).run();
       }
     }
     if (!b.daily.empty()) {
-      Stmt s(db,
-             "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
-             "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      Stmt& s = impl_->cached(
+          "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
+          "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
       for (const auto& d : b.daily) {
         s.bind(1, d.source).bind(2, d.date).bind(3, d.actor_key).bind(4, d.quantity);
         s.bind(5, d.labels).bind(6, d.value).run();
       }
     }
     if (!b.totals.empty()) {
-      Stmt s(db,
-             "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
-             "VALUES(?1, ?2, ?3, ?4)");
+      Stmt& s = impl_->cached(
+          "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
+          "VALUES(?1, ?2, ?3, ?4)");
       for (const auto& t : b.totals)
         s.bind(1, t.actor_key).bind(2, t.quantity).bind(3, t.labels).bind(4, t.value).run();
     }
     if (!b.unit_teams.empty()) {
-      Stmt s(db, "INSERT OR REPLACE INTO unit_teams(date, actor_key, team) VALUES(?1, ?2, ?3)");
+      Stmt& s = impl_->cached(
+          "INSERT OR REPLACE INTO unit_teams(date, actor_key, team) VALUES(?1, ?2, ?3)");
       for (const auto& u : b.unit_teams)
         s.bind(1, u.date).bind(2, u.actor_key).bind(3, u.team).run();
     }
     if (!b.series.empty()) {
-      Stmt s(db,
-             "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
-             "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+      Stmt& s = impl_->cached(
+          "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
+          "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
       for (const auto& r : b.series) {
         s.bind(1, static_cast<int64_t>(r.series)).bind(2, static_cast<int64_t>(r.start_ns));
         s.bind(3, static_cast<int64_t>(r.time_ns)).bind(4, r.value).bind(5, r.seen_at).run();
       }
     }
     if (!b.seen.empty()) {
-      Stmt s(db, "INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
+      Stmt& s = impl_->cached("INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
       for (const auto& r : b.seen)
         s.bind(1, static_cast<int64_t>(r.key)).bind(2, r.seen_at).run();
     }
     if (!b.identities.empty()) {
-      Stmt s(db, "INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
+      Stmt& s =
+          impl_->cached("INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
       for (const auto& r : b.identities)
         s.bind(1, r.account).bind(2, r.email).run();
     }
     if (!b.state.empty()) {
-      Stmt s(db, "INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+      Stmt& s = impl_->cached("INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
       for (const auto& [k, v] : b.state)
         s.bind(1, k).bind(2, v).run();
     }
