@@ -87,7 +87,7 @@ struct App::Impl {
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
             config.store.retention_days, config.limits),
         collector(ledger, *clock, collector_options(config)),
-        inflight(config.otlp.max_inflight_bytes),
+        inflight(config.otlp.max_inflight_bytes, agent_metrics),
         metrics_listener(config.http, config.exposition.web, {"/healthz", "/readyz"}) {}
 
   config::Config config;
@@ -176,8 +176,8 @@ void App::start() {
                                                  *m.otlp_receiver, m.inflight, m.agent_metrics);
     m.otlp_listener->start(m.config.otlp.listen);
     if (m.config.otlp.grpc_enabled) {
-      m.grpc_listener = std::make_unique<server::OtlpGrpcServer>(
-          m.config.otlp.web, *m.otlp_receiver, m.inflight, m.agent_metrics);
+      m.grpc_listener =
+          std::make_unique<server::OtlpGrpcServer>(m.config.otlp.web, *m.otlp_receiver, m.inflight);
       m.grpc_listener->start(m.config.otlp.grpc_listen);
       spdlog::info("otlp: receiving OTLP/gRPC on {}:{}{}", m.config.otlp.grpc_listen.host,
                    m.grpc_listener->port(), m.grpc_listener->tls() ? " (TLS)" : "");

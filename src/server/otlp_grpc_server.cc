@@ -57,7 +57,6 @@ std::string metadata(const grpc::GenericCallbackServerContext& ctx, const char* 
 struct Shared {
   const OtlpReceiver& receiver;
   InflightBudget& budget;
-  metrics::AgentMetrics& metrics;
   std::unique_ptr<BasicAuth> basic_auth;
 };
 
@@ -106,13 +105,10 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
       body.append(reinterpret_cast<const char*>(s.begin()), s.size());
     in_.Clear();
     if (!shared_.budget.take(body.size())) {
-      shared_.metrics.limit_hit("otlp.max_inflight_bytes");
-      finish(shared_.receiver.refuse(
-          request_, 503, "the agent holds otlp.max_inflight_bytes of requests; retry shortly"));
+      finish(shared_.receiver.refuse(request_, 503, std::string(InflightBudget::kRefusal)));
       return;
     }
     held_ = body.size();
-    shared_.metrics.otlp_inflight_bytes(static_cast<double>(shared_.budget.used()));
     shared_.receiver.receive(request_, body, [this](OtlpOutcome outcome) { finish(outcome); });
   }
 
@@ -120,11 +116,8 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
 
  private:
   void finish(const OtlpOutcome& outcome) {
-    if (held_) {
-      shared_.budget.give_back(held_);
-      held_ = 0;
-      shared_.metrics.otlp_inflight_bytes(static_cast<double>(shared_.budget.used()));
-    }
+    shared_.budget.give_back(held_);
+    held_ = 0;
     if (outcome.status != 200) {
       Finish(grpc::Status(code_for(outcome.status), outcome.message));
       return;
@@ -157,8 +150,7 @@ class ExportService final : public grpc::CallbackGenericService {
 }  // namespace
 
 struct OtlpGrpcServer::Impl {
-  Impl(const OtlpReceiver& r, InflightBudget& b, metrics::AgentMetrics& m)
-      : shared{r, b, m, nullptr} {}
+  Impl(const OtlpReceiver& r, InflightBudget& b) : shared{r, b, nullptr} {}
   Shared shared;
   ExportService service{shared};
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -168,8 +160,8 @@ struct OtlpGrpcServer::Impl {
 };
 
 OtlpGrpcServer::OtlpGrpcServer(const config::WebConfig& web, const OtlpReceiver& receiver,
-                               InflightBudget& budget, metrics::AgentMetrics& metrics)
-    : impl_(std::make_unique<Impl>(receiver, budget, metrics)) {
+                               InflightBudget& budget)
+    : impl_(std::make_unique<Impl>(receiver, budget)) {
   if (!web.basic_auth_users.empty()) {
     impl_->shared.basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
   }

@@ -34,7 +34,6 @@ constexpr size_t kOffloadBytes = 256u << 10;
 // Limit-hit keys of this listener (claude_code_exporter_limit_hits_total{limit}).
 constexpr std::string_view kLimitConnections = "otlp.max_connections";
 constexpr std::string_view kLimitPerAddress = "otlp.max_connections_per_address";
-constexpr std::string_view kLimitInflight = "otlp.max_inflight_bytes";
 constexpr std::string_view kLimitHeader = "otlp.max_header_bytes";
 
 std::string_view sv(beast::string_view s) {
@@ -91,16 +90,6 @@ struct Shared {
     --open;
     metrics.otlp_connections(static_cast<double>(open));
   }
-  bool take(size_t n) {
-    if (!budget.take(n)) return false;
-    metrics.otlp_inflight_bytes(static_cast<double>(budget.used()));
-    return true;
-  }
-  void give_back(size_t n) {
-    if (n == 0) return;
-    budget.give_back(n);
-    metrics.otlp_inflight_bytes(static_cast<double>(budget.used()));
-  }
 };
 
 namespace {
@@ -114,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       : shared_(shared), stream_(std::move(stream)), address_(std::move(address)) {}
 
   ~Session() {
-    shared_.give_back(held_);
+    shared_.budget.give_back(held_);
     if (counted_busy_) shared_.busy.fetch_sub(1);
     shared_.close_connection(address_);
   }
@@ -219,11 +208,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Holds n more bytes against the budget; when it is spent, answers 503 and returns false.
   bool hold(size_t n) {
     if (n == 0) return true;
-    if (!shared_.take(n)) {
-      shared_.metrics.limit_hit(kLimitInflight);
-      write(shared_.receiver.fail(*admitted_, 503,
-                                  "the agent holds otlp.max_inflight_bytes of requests; retry "
-                                  "shortly"));
+    if (!shared_.budget.take(n)) {
+      write(shared_.receiver.fail(*admitted_, 503, std::string(InflightBudget::kRefusal)));
       return false;
     }
     held_ += n;
@@ -243,10 +229,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_body_part(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return write(shared_.receiver.fail(
-          *admitted_, 413,
-          "request body exceeds otlp.max_body_bytes (" +
-              std::to_string(shared_.receiver.options().max_body_bytes) + " bytes)"));
+      return write(
+          shared_.receiver.fail(*admitted_, 413, shared_.receiver.too_large_message(false)));
     }
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == http::error::partial_message || ec == asio::error::eof ||
@@ -280,30 +264,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void decode(std::string& raw) {
     if (admitted_->coding != ContentCoding::kIdentity && !raw.empty()) {
       std::string plain;
-      bool refused_budget = false;
-      auto result = inflate(raw, shared_.receiver.options().max_body_bytes, plain,
-                            [this, &refused_budget](size_t n) {
-                              if (shared_.take(n)) {
-                                held_ += n;
-                                return true;
-                              }
-                              refused_budget = true;
-                              return false;
-                            });
+      auto result =
+          inflate(raw, shared_.receiver.options().max_body_bytes, plain, [this](size_t n) {
+            if (!shared_.budget.take(n)) return false;
+            held_ += n;
+            return true;
+          });
       std::optional<HttpAnswer> refusal;
       if (result == InflateResult::kTooLarge) {
-        refusal =
-            shared_.receiver.fail(*admitted_, 413,
-                                  "request body exceeds otlp.max_body_bytes (" +
-                                      std::to_string(shared_.receiver.options().max_body_bytes) +
-                                      " bytes after decompression)");
+        refusal = shared_.receiver.fail(*admitted_, 413, shared_.receiver.too_large_message(true));
       } else if (result == InflateResult::kCorrupt) {
         refusal = shared_.receiver.fail(*admitted_, 400,
                                         "could not read the request body (not valid gzip)");
       } else if (result == InflateResult::kRefused) {
-        shared_.metrics.limit_hit(kLimitInflight);
-        refusal = shared_.receiver.fail(
-            *admitted_, 503, "the agent holds otlp.max_inflight_bytes of requests; retry shortly");
+        refusal = shared_.receiver.fail(*admitted_, 503, std::string(InflightBudget::kRefusal));
       }
       if (refusal) return post_answer(std::move(*refusal));
       raw.swap(plain);
@@ -330,7 +304,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void write(HttpAnswer a) {
     // Answered: the data is stored or refused, and its bytes are no longer held.
-    shared_.give_back(held_);
+    shared_.budget.give_back(held_);
     held_ = 0;
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(a.status), 11);
@@ -406,7 +380,7 @@ struct OtlpHttpServer::Impl {
     if (!web.basic_auth_users.empty()) {
       shared.basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
     }
-    for (auto key : {kLimitConnections, kLimitPerAddress, kLimitInflight, kLimitHeader})
+    for (auto key : {kLimitConnections, kLimitPerAddress, kLimitHeader})
       m.limit_hits({{std::string(key), 0}});
   }
 

@@ -110,6 +110,11 @@ HttpAnswer OtlpReceiver::error(Signal signal, std::optional<Encoding> encoding, 
   return error_answer(encoding, status, message);
 }
 
+std::string OtlpReceiver::too_large_message(bool decompressed) const {
+  return "request body exceeds otlp.max_body_bytes (" + std::to_string(options_.max_body_bytes) +
+         (decompressed ? " bytes after decompression)" : " bytes)");
+}
+
 void OtlpReceiver::count(const OtlpAdmitted& request, int status) const {
   metrics_.otlp_request(otlp::to_string(request.signal),
                         request.grpc ? "grpc" : otlp::to_string(request.encoding), status);
@@ -166,8 +171,7 @@ std::variant<OtlpAdmitted, HttpAnswer> OtlpReceiver::admit(const OtlpHead& head)
                            "\"; send gzip or no encoding");
   }
   if (head.content_length && *head.content_length > options_.max_body_bytes) {
-    return refuse(413, "request body exceeds otlp.max_body_bytes (" +
-                           std::to_string(options_.max_body_bytes) + " bytes)");
+    return refuse(413, too_large_message(false));
   }
   return OtlpAdmitted{*signal, *encoding, *coding, std::string(head.peer)};
 }

@@ -4,7 +4,6 @@
 
 #include "cce/config/config.h"
 #include "cce/config/web_config.h"
-#include "cce/metrics/agent_metrics.h"
 #include "cce/server/inflight_budget.h"
 #include "cce/server/otlp_receiver.h"
 
@@ -20,8 +19,8 @@ namespace cce::server {
 // certificate and client-certificate policy (read at start-up).
 class OtlpGrpcServer {
  public:
-  OtlpGrpcServer(const config::WebConfig& web, const OtlpReceiver& receiver, InflightBudget& budget,
-                 metrics::AgentMetrics& metrics);
+  OtlpGrpcServer(const config::WebConfig& web, const OtlpReceiver& receiver,
+                 InflightBudget& budget);
   ~OtlpGrpcServer();
 
   // Binds (port 0 picks a free port) and serves. Throws on bind failure.

@@ -69,6 +69,8 @@ class OtlpReceiver {
   OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics, OtlpOptions options);
 
   const OtlpOptions& options() const { return options_; }
+  // The 413 message: the body passed otlp.max_body_bytes (as sent, or once decompressed).
+  std::string too_large_message(bool decompressed) const;
 
   // Checks a head; an answer means: refuse, without reading the body.
   std::variant<OtlpAdmitted, HttpAnswer> admit(const OtlpHead& head) const;
