@@ -58,6 +58,19 @@ CREATE TABLE unit_teams(
   PRIMARY KEY(date, actor_key)
 ) WITHOUT ROWID;
 )sql",
+      // 2 -> 3: duplicate-detection keys ordered by receipt time. Keyed by the random point key,
+      // every group commit touched one page per point; in time order the inserts append, and
+      // pruning removes a range from the front. Lookups happen in memory.
+      R"sql(
+CREATE TABLE seen_points_v3(
+  seen_at INTEGER NOT NULL,
+  key INTEGER NOT NULL,
+  PRIMARY KEY(seen_at, key)
+) WITHOUT ROWID;
+INSERT INTO seen_points_v3(seen_at, key) SELECT seen_at, key FROM seen_points;
+DROP TABLE seen_points;
+ALTER TABLE seen_points_v3 RENAME TO seen_points;
+)sql",
   };
   return kSteps;
 }

@@ -223,7 +223,7 @@ IngestStateRows Store::read_ingest_state() {
     }
   }
   {
-    Stmt s(db, "SELECT key, seen_at FROM seen_points");
+    Stmt s(db, "SELECT key, seen_at FROM seen_points ORDER BY seen_at");
     while (s.step())
       rows.seen.push_back({static_cast<uint64_t>(s.integer(0)), s.integer(1)});
   }
@@ -294,7 +294,7 @@ void Store::write(const Batch& b) {
       }
     }
     if (!b.seen.empty()) {
-      Stmt& s = impl_->cached("INSERT OR REPLACE INTO seen_points(key, seen_at) VALUES(?1, ?2)");
+      Stmt& s = impl_->cached("INSERT OR IGNORE INTO seen_points(seen_at, key) VALUES(?2, ?1)");
       for (const auto& r : b.seen)
         s.bind(1, static_cast<int64_t>(r.key)).bind(2, r.seen_at).run();
     }

@@ -122,6 +122,33 @@ TEST_CASE("a store from a newer agent is refused with advice") {
                        doctest::Contains("newer than this agent"), store::StoreError);
 }
 
+TEST_CASE("a version 2 store keeps its duplicate-detection keys when it moves to time order") {
+  test::TempDir dir;
+  const std::string path = dir.file("v2.db");
+  store::Store::open(path, store::Synchronous::kFull);
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  // Back to the version 2 form of the table, keyed by the point key.
+  REQUIRE(sqlite3_exec(db,
+                       "DROP TABLE seen_points;"
+                       "CREATE TABLE seen_points(key INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL);"
+                       "CREATE INDEX seen_points_by_time ON seen_points(seen_at);"
+                       "INSERT INTO seen_points VALUES(-5, 300), (7, 100), (9, 200);"
+                       "PRAGMA user_version=2;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto store = store::Store::open(path, store::Synchronous::kFull);
+  CHECK(store->schema_version() == 3);
+  auto rows = store->read_ingest_state();
+  REQUIRE(rows.seen.size() == 3);
+  CHECK(rows.seen[0].key == 7);
+  CHECK(rows.seen[1].key == 9);
+  CHECK(rows.seen[2].key == static_cast<uint64_t>(-5));
+  CHECK(rows.seen[2].seen_at == 300);
+  store->prune(150, 0);
+  CHECK(store->read_ingest_state().seen.size() == 2);
+}
+
 TEST_CASE("state values persist") {
   test::TempDir dir;
   {
