@@ -10,7 +10,12 @@ namespace cce::ingest {
 
 namespace {
 constexpr size_t kMaxGroup = 256;
-}
+// How often journaled ledger rows are folded into their tables, and the journal size that folds
+// sooner: a fold writes each touched cell once, however many commits touched it. A restart reads
+// at most this much journal.
+constexpr auto kFoldInterval = std::chrono::seconds(5);
+constexpr size_t kMaxJournalBytes = size_t{64} << 20;
+}  // namespace
 
 Pipeline::Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
                    metrics::AgentMetrics& metrics, const util::Clock& clock, int retention_days)
@@ -115,6 +120,7 @@ void Pipeline::run() {
         store_failed("the store still does not take writes", e);
       }
     }
+    fold_journal();
     // Housekeeping between groups: forget old duplicate-detection keys and idle series, and
     // drop days past the retention.
     const auto now = clock_.now();
@@ -128,6 +134,17 @@ void Pipeline::run() {
         store_failed("pruning failed", e);
       }
     }
+  }
+}
+
+void Pipeline::fold_journal() {
+  const auto now = clock_.monotonic();
+  if (now - last_fold_ < kFoldInterval && store_.journal_bytes() < kMaxJournalBytes) return;
+  last_fold_ = now;
+  try {
+    store_.fold();
+  } catch (const std::exception& e) {
+    store_failed("folding the ledger journal into its tables failed", e);
   }
 }
 

@@ -71,6 +71,13 @@ INSERT INTO seen_points_v3(seen_at, key) SELECT seen_at, key FROM seen_points;
 DROP TABLE seen_points;
 ALTER TABLE seen_points_v3 RENAME TO seen_points;
 )sql",
+      // 3 -> 4: ledger rows of group commits not yet folded into their tables, in commit order.
+      R"sql(
+CREATE TABLE ledger_journal(
+  id INTEGER PRIMARY KEY,
+  record BLOB NOT NULL
+);
+)sql",
   };
   return kSteps;
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "src/store/ledger_journal.h"
 #include "src/store/migrations.h"
 
 namespace cce::store {
@@ -43,6 +44,15 @@ class Stmt {
   Stmt& bind(int i, std::string_view v) {
     check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     return *this;
+  }
+  Stmt& bind_blob(int i, std::string_view v) {
+    check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+    return *this;
+  }
+  std::string_view blob(int col) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string_view();
   }
   Stmt& bind(int i, double v) {
     check(sqlite3_bind_double(stmt_, i, v));
@@ -98,6 +108,15 @@ struct Store::Impl {
     s->reset();  // a statement that failed midway starts clean
     return *s;
   }
+  // Ledger rows committed as journal records and not yet folded into their tables: the
+  // latest value per key, and the record bytes behind them. Guarded by mu.
+  LedgerJournal journal;
+  size_t journal_bytes = 0;
+
+  template <typename Rows>
+  void write_ledger_rows(const Rows& rows);
+  // Within a transaction: the pending rows into their tables, and the journal emptied.
+  void fold_journal();
 };
 
 Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
@@ -148,6 +167,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
   store->exec(sync == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   store->exec("PRAGMA foreign_keys=ON");
   store->migrate();
+  store->load_journal();
   return store;
 }
 
@@ -183,6 +203,21 @@ void Store::migrate() {
   }
 }
 
+void Store::load_journal() {
+  std::lock_guard lock(impl_->mu);
+  Stmt s(impl_->db, "SELECT id, record FROM ledger_journal ORDER BY id");
+  while (s.step()) {
+    try {
+      impl_->journal.add(LedgerJournal::decode(s.blob(1)));
+    } catch (const StoreError& e) {
+      throw StoreError("cannot read the store's ledger journal (record " +
+                       std::to_string(s.integer(0)) + "): " + e.what() + " [" +
+                       sqlite3_db_filename(impl_->db, "main") + "]");
+    }
+    impl_->journal_bytes += s.blob(1).size();
+  }
+}
+
 LedgerRows Store::read_ledger() {
   std::lock_guard lock(impl_->mu);
   sqlite3* db = impl_->db;
@@ -207,6 +242,13 @@ LedgerRows Store::read_ledger() {
     while (s.step())
       rows.unit_teams.push_back({s.text(0), s.text(1), s.text(2)});
   }
+  // Journaled rows come last: they are newer than the tables, and restoring assigns.
+  LedgerRows pending = impl_->journal.rows();
+  rows.actors.insert(rows.actors.end(), pending.actors.begin(), pending.actors.end());
+  rows.daily.insert(rows.daily.end(), pending.daily.begin(), pending.daily.end());
+  rows.totals.insert(rows.totals.end(), pending.totals.begin(), pending.totals.end());
+  rows.unit_teams.insert(rows.unit_teams.end(), pending.unit_teams.begin(),
+                         pending.unit_teams.end());
   return rows;
 }
 
@@ -235,9 +277,61 @@ IngestStateRows Store::read_ingest_state() {
   return rows;
 }
 
+template <typename Rows>
+bool has_ledger_rows(const Rows& r) {
+  return !r.actors.empty() || !r.daily.empty() || !r.totals.empty() || !r.unit_teams.empty();
+}
+
+// Upserts the ledger rows of a batch or of the journal into their tables.
+template <typename Rows>
+void Store::Impl::write_ledger_rows(const Rows& b) {
+  if (!b.actors.empty()) {
+    Stmt& s = cached(
+        "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
+        "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+        "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
+        "last_seen_api=excluded.last_seen_api");
+    for (const auto& a : b.actors) {
+      s.bind(1, a.actor_key).bind(2, a.otel_team).bind(3, a.last_seen_otel);
+      s.bind(4, a.last_seen_api).run();
+    }
+  }
+  if (!b.daily.empty()) {
+    Stmt& s = cached(
+        "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
+        "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    for (const auto& d : b.daily) {
+      s.bind(1, d.source).bind(2, d.date).bind(3, d.actor_key).bind(4, d.quantity);
+      s.bind(5, d.labels).bind(6, d.value).run();
+    }
+  }
+  if (!b.totals.empty()) {
+    Stmt& s = cached(
+        "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
+        "VALUES(?1, ?2, ?3, ?4)");
+    for (const auto& t : b.totals)
+      s.bind(1, t.actor_key).bind(2, t.quantity).bind(3, t.labels).bind(4, t.value).run();
+  }
+  if (!b.unit_teams.empty()) {
+    Stmt& s = cached("INSERT OR REPLACE INTO unit_teams(date, actor_key, team) VALUES(?1, ?2, ?3)");
+    for (const auto& u : b.unit_teams)
+      s.bind(1, u.date).bind(2, u.actor_key).bind(3, u.team).run();
+  }
+}
+
+void Store::Impl::fold_journal() {
+  write_ledger_rows(journal.rows());
+  cached("DELETE FROM ledger_journal").run();
+}
+
 void Store::write(const Batch& b) {
   std::lock_guard lock(impl_->mu);
+  // Deleting days must not run ahead of journaled rows for them: fold first, in the same
+  // transaction, and write this batch's rows directly.
+  const bool journal = b.days_deleted.empty() && b.api_days_deleted.empty();
+  size_t journal_bytes = 0;
   transaction([&] {
+    if (!journal) impl_->fold_journal();
     if (!b.days_deleted.empty()) {
       Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
       Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
@@ -251,38 +345,15 @@ void Store::write(const Batch& b) {
       for (const auto& d : b.api_days_deleted)
         s.bind(1, d).run();
     }
-    if (!b.actors.empty()) {
-      Stmt& s = impl_->cached(
-          "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
-          "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
-          "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
-          "last_seen_api=excluded.last_seen_api");
-      for (const auto& a : b.actors) {
-        s.bind(1, a.actor_key).bind(2, a.otel_team).bind(3, a.last_seen_otel);
-        s.bind(4, a.last_seen_api).run();
+    if (journal) {
+      if (has_ledger_rows(b)) {
+        const std::string record = LedgerJournal::encode(b);
+        Stmt& s = impl_->cached("INSERT INTO ledger_journal(record) VALUES(?1)");
+        s.bind_blob(1, record).run();
+        journal_bytes = record.size();
       }
-    }
-    if (!b.daily.empty()) {
-      Stmt& s = impl_->cached(
-          "INSERT OR REPLACE INTO daily_values(source, date, actor_key, quantity, labels, "
-          "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-      for (const auto& d : b.daily) {
-        s.bind(1, d.source).bind(2, d.date).bind(3, d.actor_key).bind(4, d.quantity);
-        s.bind(5, d.labels).bind(6, d.value).run();
-      }
-    }
-    if (!b.totals.empty()) {
-      Stmt& s = impl_->cached(
-          "INSERT OR REPLACE INTO counter_totals(actor_key, quantity, labels, value) "
-          "VALUES(?1, ?2, ?3, ?4)");
-      for (const auto& t : b.totals)
-        s.bind(1, t.actor_key).bind(2, t.quantity).bind(3, t.labels).bind(4, t.value).run();
-    }
-    if (!b.unit_teams.empty()) {
-      Stmt& s = impl_->cached(
-          "INSERT OR REPLACE INTO unit_teams(date, actor_key, team) VALUES(?1, ?2, ?3)");
-      for (const auto& u : b.unit_teams)
-        s.bind(1, u.date).bind(2, u.actor_key).bind(3, u.team).run();
+    } else {
+      impl_->write_ledger_rows(b);
     }
     if (!b.series.empty()) {
       Stmt& s = impl_->cached(
@@ -310,6 +381,26 @@ void Store::write(const Batch& b) {
         s.bind(1, k).bind(2, v).run();
     }
   });
+  if (journal) {
+    impl_->journal.add(b);
+    impl_->journal_bytes += journal_bytes;
+  } else {
+    impl_->journal.clear();
+    impl_->journal_bytes = 0;
+  }
+}
+
+void Store::fold() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->journal.empty()) return;
+  transaction([&] { impl_->fold_journal(); });
+  impl_->journal.clear();
+  impl_->journal_bytes = 0;
+}
+
+size_t Store::journal_bytes() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->journal_bytes;
 }
 
 void Store::prune(int64_t seen_before, int64_t series_before) {
@@ -345,6 +436,11 @@ void Store::probe() {
 }
 
 void Store::checkpoint() {
+  try {
+    fold();
+  } catch (const StoreError&) {
+    // The journal stays and is read at the next start.
+  }
   std::lock_guard lock(impl_->mu);
   sqlite3_wal_checkpoint_v2(impl_->db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }

@@ -129,16 +129,18 @@ TEST_CASE("a version 2 store keeps its duplicate-detection keys when it moves to
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   // Back to the version 2 form of the table, keyed by the point key.
-  REQUIRE(sqlite3_exec(db,
-                       "DROP TABLE seen_points;"
-                       "CREATE TABLE seen_points(key INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL);"
-                       "CREATE INDEX seen_points_by_time ON seen_points(seen_at);"
-                       "INSERT INTO seen_points VALUES(-5, 300), (7, 100), (9, 200);"
-                       "PRAGMA user_version=2;",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(
+      sqlite3_exec(db,
+                   "DROP TABLE ledger_journal;"
+                   "DROP TABLE seen_points;"
+                   "CREATE TABLE seen_points(key INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL);"
+                   "CREATE INDEX seen_points_by_time ON seen_points(seen_at);"
+                   "INSERT INTO seen_points VALUES(-5, 300), (7, 100), (9, 200);"
+                   "PRAGMA user_version=2;",
+                   nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   auto store = store::Store::open(path, store::Synchronous::kFull);
-  CHECK(store->schema_version() == 3);
+  CHECK(store->schema_version() == store::Store::latest_schema_version());
   auto rows = store->read_ingest_state();
   REQUIRE(rows.seen.size() == 3);
   CHECK(rows.seen[0].key == 7);
@@ -147,6 +149,94 @@ TEST_CASE("a version 2 store keeps its duplicate-detection keys when it moves to
   CHECK(rows.seen[2].seen_at == 300);
   store->prune(150, 0);
   CHECK(store->read_ingest_state().seen.size() == 2);
+}
+
+namespace {
+int64_t count_rows(const std::string& path, const char* table) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &st, nullptr);
+  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+void stage_and_write(store::Store& store, usage::Ledger& ledger,
+                     const std::vector<usage::Observation>& batch) {
+  std::vector<usage::Ledger::ActorTouch> actors;
+  for (const auto& o : batch)
+    actors.push_back({o.actor, "eng", 1795314293});
+  auto changes = ledger.stage_otel(batch, actors, *util::Date::parse("2026-11-22"));
+  store.write(ingest::to_batch(changes));
+  ledger.apply(changes);
+}
+}  // namespace
+
+TEST_CASE("journaled ledger rows are read back before and after they are folded") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  usage::Ledger ledger;
+  {
+    auto store = store::Store::open(path, store::Synchronous::kFull);
+    // The same cells over several commits: the journal holds each commit, a fold the latest.
+    for (int i = 0; i < 5; ++i) {
+      stage_and_write(*store, ledger,
+                      {obs("a@example.com", Quantity::kCostUsd, "claude-opus-5", 0.1 * (i + 1)),
+                       obs("b@example.com", Quantity::kCommits, "", 1, "2026-11-21")});
+    }
+    CHECK(store->journal_bytes() > 0);
+    CHECK(count_rows(path, "ledger_journal") == 5);
+    CHECK(count_rows(path, "daily_values") == 0);
+  }  // closed without a fold, as after a crash
+  {
+    usage::Ledger reloaded;
+    usage::OtelNormalizer n({}, 3600, 86400);
+    auto store = store::Store::open(path, store::Synchronous::kFull);
+    ingest::load(*store, reloaded, n);
+    CHECK(dump(reloaded) == dump(ledger));
+    store->fold();
+    CHECK(store->journal_bytes() == 0);
+    CHECK(count_rows(path, "ledger_journal") == 0);
+    CHECK(count_rows(path, "daily_values") > 0);
+    usage::Ledger refolded;
+    ingest::load(*store, refolded, n);
+    CHECK(dump(refolded) == dump(ledger));
+  }
+  {
+    // A batch that deletes days folds the journal first, so the deletion wins over older rows.
+    auto store = store::Store::open(path, store::Synchronous::kFull);
+    stage_and_write(*store, ledger,
+                    {obs("c@example.com", Quantity::kCommits, "", 2, "2026-11-21")});
+    auto changes = ledger.stage_prune(*util::Date::parse("2026-11-22"));
+    REQUIRE(changes.days_pruned.size() == 1);
+    store->write(ingest::to_batch(changes));
+    ledger.apply(changes);
+    CHECK(store->journal_bytes() == 0);
+    CHECK(count_rows(path, "ledger_journal") == 0);
+  }
+  usage::Ledger reloaded;
+  usage::OtelNormalizer n({}, 3600, 86400);
+  auto store = store::Store::open(path, store::Synchronous::kFull);
+  ingest::load(*store, reloaded, n);
+  CHECK(dump(reloaded) == dump(ledger));
+  CHECK(dump(reloaded).find("2026-11-21 otel") == std::string::npos);
+  CHECK(dump(reloaded).find("total user:c@example.com commits  = 2") != std::string::npos);
+}
+
+TEST_CASE("a damaged ledger journal record stops the store from opening, named") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  store::Store::open(path, store::Synchronous::kFull);
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "INSERT INTO ledger_journal(id, record) VALUES(7, x'0205000000')", nullptr,
+               nullptr, nullptr);
+  sqlite3_close(db);
+  CHECK_THROWS_WITH_AS(store::Store::open(path, store::Synchronous::kFull),
+                       doctest::Contains("ledger journal (record 7): ledger journal record is cut"),
+                       store::StoreError);
 }
 
 TEST_CASE("state values persist") {

@@ -58,6 +58,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   };
   void submit(Request request, Done done);
   void process_api_day(Job& job);
+  void fold_journal();
   void prune_days(util::Date today);
   void run();
   void process(std::vector<Job>& group);
@@ -80,6 +81,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   bool stopping_ = false;
   std::thread writer_;
   util::TimePoint last_prune_{};
+  util::MonoTime last_fold_{};
 
   mutable std::mutex problem_mu_;
   std::string problem_;

@@ -113,7 +113,15 @@ class Store {
   IngestStateRows read_ingest_state();
 
   // Writes the batch in one transaction. Throws StoreError (nothing is written then).
+  // The ledger rows of a batch without deletions go to the journal as one record, and reach
+  // their tables at the next fold; reads see them either way.
   void write(const Batch& batch);
+
+  // Writes the journaled ledger rows (the latest value of each) into their tables and empties
+  // the journal, in one transaction. Throws StoreError (the journal stays then).
+  void fold();
+  // The bytes of journal records written since the last fold.
+  size_t journal_bytes() const;
 
   // Drops duplicate-detection keys and cumulative series older than the cut-offs.
   void prune(int64_t seen_before, int64_t series_before);
@@ -135,6 +143,7 @@ class Store {
   // Runs body in BEGIN IMMEDIATE … COMMIT; rolls back and rethrows if it throws.
   void transaction(const std::function<void()>& body);
   void migrate();
+  void load_journal();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
