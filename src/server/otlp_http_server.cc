@@ -30,6 +30,25 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 64u << 20;
 // Bodies at least this large are decoded off the network threads.
 constexpr size_t kOffloadBytes = 256u << 10;
+// The first read of a request: most Claude Code exports, head and body, fit.
+constexpr size_t kFirstRead = 16u << 10;
+
+// An answer as HTTP/1.1 bytes, written in one go (cheaper than a serializer per answer; the
+// answers are few and their fields ours).
+std::string serialize(const HttpAnswer& a, bool keep_alive) {
+  const auto reason = http::obsolete_reason(static_cast<http::status>(a.status));
+  std::string out;
+  out.reserve(128 + a.body.size());
+  out.append("HTTP/1.1 ").append(std::to_string(a.status)).append(" ");
+  out.append(reason.data(), reason.size()).append("\r\n");
+  if (!a.content_type.empty()) out.append("Content-Type: ").append(a.content_type).append("\r\n");
+  for (const auto& [k, v] : a.headers)
+    out.append(k).append(": ").append(v).append("\r\n");
+  out.append("Content-Length: ").append(std::to_string(a.body.size())).append("\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n").append(a.body);
+  return out;
+}
 
 // Limit-hit keys of this listener (claude_code_exporter_limit_hits_total{limit}).
 constexpr std::string_view kLimitConnections = "otlp.max_connections";
@@ -128,14 +147,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Idle until the first byte of the next request arrives; pipelined bytes skip the wait.
   void wait_request() {
     if (buffer_.size() > 0) return read_head();
-    buffer_.shrink_to_fit();  // an idle connection holds no buffer beyond this read
+    buffer_.shrink_to_fit();  // an idle connection holds no buffer
     lowest().expires_after(shared_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(1024),
-                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-                              if (ec) return;  // closed, or idle too long: the connection ends
-                              self->buffer_.commit(n);
-                              self->read_head();
-                            });
+    if constexpr (kTls) {
+      // Decrypted bytes may wait inside the TLS layer, unseen by the socket: read, do not poll.
+      stream_.async_read_some(buffer_.prepare(1024),
+                              [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                                if (ec) return;  // closed, or idle too long: the connection ends
+                                self->buffer_.commit(n);
+                                self->read_head();
+                              });
+    } else {
+      // Wait without a buffer, then take a typical export (a few KiB) in one read.
+      lowest().socket().async_wait(
+          tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            self->stream_.async_read_some(
+                self->buffer_.prepare(kFirstRead), [self](beast::error_code rec, size_t n) {
+                  if (rec) return;  // closed, or idle too long: the connection ends
+                  self->buffer_.commit(n);
+                  self->read_head();
+                });
+          });
+    }
   }
 
   void read_head() {
@@ -306,19 +340,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // Answered: the data is stored or refused, and its bytes are no longer held.
     shared_.budget.give_back(held_);
     held_ = 0;
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(a.status), 11);
-    if (!a.content_type.empty()) res->set(http::field::content_type, a.content_type);
-    for (auto& [k, v] : a.headers)
-      res->set(k, v);
-    res->body() = std::move(a.body);
-    res->keep_alive(keep_alive_ && !a.close);
-    res->prepare_payload();
+    const bool keep_alive = keep_alive_ && !a.close;
+    auto out = std::make_shared<std::string>(serialize(a, keep_alive));
     lowest().expires_after(shared_.options.write_timeout);
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
-                        self->on_written(ec, res->keep_alive());
-                      });
+    asio::async_write(stream_, asio::buffer(*out),
+                      [self = this->shared_from_this(), out, keep_alive](
+                          beast::error_code ec, size_t) { self->on_written(ec, keep_alive); });
   }
 
   void on_written(beast::error_code ec, bool keep_alive) {

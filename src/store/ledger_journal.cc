@@ -1,6 +1,9 @@
 #include "src/store/ledger_journal.h"
 
 #include <cstring>
+#include <tuple>
+
+#include "cce/util/hash.h"
 
 namespace cce::store {
 namespace {
@@ -52,27 +55,45 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// A map key for a row's identity: length-prefixed, so no separator can occur in a value.
-std::string key_of(std::initializer_list<std::string_view> parts) {
-  std::string k;
-  for (auto p : parts)
-    put(k, p);
-  return k;
+// A row's identity: the columns of its table's primary key.
+auto key_of(const ActorRow& r) {
+  return std::tie(r.actor_key);
+}
+auto key_of(const DailyRow& r) {
+  return std::tie(r.source, r.date, r.actor_key, r.quantity, r.labels);
+}
+auto key_of(const TotalRow& r) {
+  return std::tie(r.actor_key, r.quantity, r.labels);
+}
+auto key_of(const UnitTeamRow& r) {
+  return std::tie(r.date, r.actor_key);
 }
 
 template <typename Row>
-void add_rows(std::unordered_map<std::string, ActorRow>& actors,
-              std::unordered_map<std::string, DailyRow>& daily,
-              std::unordered_map<std::string, TotalRow>& totals,
-              std::unordered_map<std::string, UnitTeamRow>& unit_teams, const Row& rows) {
-  for (const auto& a : rows.actors)
-    actors[a.actor_key] = a;
-  for (const auto& d : rows.daily)
-    daily[key_of({d.source, d.date, d.actor_key, d.quantity, d.labels})] = d;
-  for (const auto& t : rows.totals)
-    totals[key_of({t.actor_key, t.quantity, t.labels})] = t;
-  for (const auto& u : rows.unit_teams)
-    unit_teams[key_of({u.date, u.actor_key})] = u;
+uint64_t hash_of(const Row& r) {
+  util::Hasher h;
+  std::apply([&](const auto&... part) { (h.add(part), ...); }, key_of(r));
+  return h.digest();
+}
+
+template <typename Row>
+size_t put_row(std::unordered_map<uint64_t, std::vector<Row>>& by_key, const Row& row) {
+  auto& bucket = by_key[hash_of(row)];
+  for (auto& r : bucket) {
+    if (key_of(r) == key_of(row)) {
+      r = row;
+      return 0;
+    }
+  }
+  bucket.push_back(row);
+  return 1;
+}
+
+template <typename Row>
+void append_rows(const std::unordered_map<uint64_t, std::vector<Row>>& by_key,
+                 std::vector<Row>& out) {
+  for (const auto& [h, bucket] : by_key)
+    out.insert(out.end(), bucket.begin(), bucket.end());
 }
 
 }  // namespace
@@ -157,15 +178,27 @@ LedgerRows LedgerJournal::decode(std::string_view record) {
   return rows;
 }
 
+template <typename Rows>
+void LedgerJournal::add_rows(const Rows& rows) {
+  for (const auto& r : rows.actors)
+    rows_ += put_row(actors_, r);
+  for (const auto& r : rows.daily)
+    rows_ += put_row(daily_, r);
+  for (const auto& r : rows.totals)
+    rows_ += put_row(totals_, r);
+  for (const auto& r : rows.unit_teams)
+    rows_ += put_row(unit_teams_, r);
+}
+
 void LedgerJournal::add(const LedgerRows& rows) {
-  add_rows(actors_, daily_, totals_, unit_teams_, rows);
+  add_rows(rows);
 }
 void LedgerJournal::add(const Batch& batch) {
-  add_rows(actors_, daily_, totals_, unit_teams_, batch);
+  add_rows(batch);
 }
 
 bool LedgerJournal::empty() const {
-  return actors_.empty() && daily_.empty() && totals_.empty() && unit_teams_.empty();
+  return rows_ == 0;
 }
 
 void LedgerJournal::clear() {
@@ -173,22 +206,19 @@ void LedgerJournal::clear() {
   daily_.clear();
   totals_.clear();
   unit_teams_.clear();
+  rows_ = 0;
 }
 
 size_t LedgerJournal::row_count() const {
-  return actors_.size() + daily_.size() + totals_.size() + unit_teams_.size();
+  return rows_;
 }
 
 LedgerRows LedgerJournal::rows() const {
   LedgerRows out;
-  for (const auto& [k, v] : actors_)
-    out.actors.push_back(v);
-  for (const auto& [k, v] : daily_)
-    out.daily.push_back(v);
-  for (const auto& [k, v] : totals_)
-    out.totals.push_back(v);
-  for (const auto& [k, v] : unit_teams_)
-    out.unit_teams.push_back(v);
+  append_rows(actors_, out.actors);
+  append_rows(daily_, out.daily);
+  append_rows(totals_, out.totals);
+  append_rows(unit_teams_, out.unit_teams);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "cce/store/store.h"
 
@@ -31,10 +32,18 @@ class LedgerJournal {
   LedgerRows rows() const;
 
  private:
-  std::unordered_map<std::string, ActorRow> actors_;
-  std::unordered_map<std::string, DailyRow> daily_;
-  std::unordered_map<std::string, TotalRow> totals_;
-  std::unordered_map<std::string, UnitTeamRow> unit_teams_;
+  // Rows by a hash of their key; rows whose keys share a hash sit in one bucket. Updating a row
+  // already pending allocates nothing (this runs for every row of every group commit).
+  template <typename Row>
+  using ByKey = std::unordered_map<uint64_t, std::vector<Row>>;
+  template <typename Rows>
+  void add_rows(const Rows& rows);
+
+  ByKey<ActorRow> actors_;
+  ByKey<DailyRow> daily_;
+  ByKey<TotalRow> totals_;
+  ByKey<UnitTeamRow> unit_teams_;
+  size_t rows_ = 0;
 };
 
 }  // namespace cce::store
