@@ -1,6 +1,8 @@
 #include "src/store/ledger_journal.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <tuple>
 
 #include "cce/util/hash.h"
@@ -94,6 +96,19 @@ void append_rows(const std::unordered_map<uint64_t, std::vector<Row>>& by_key,
                  std::vector<Row>& out) {
   for (const auto& [h, bucket] : by_key)
     out.insert(out.end(), bucket.begin(), bucket.end());
+}
+
+template <typename Row>
+size_t take_rows(std::unordered_map<uint64_t, std::vector<Row>>& by_key, size_t max_rows,
+                 std::vector<Row>& out) {
+  size_t n = 0;
+  for (auto it = by_key.begin(); it != by_key.end() && n < max_rows;) {
+    n += it->second.size();
+    out.insert(out.end(), std::make_move_iterator(it->second.begin()),
+               std::make_move_iterator(it->second.end()));
+    it = by_key.erase(it);
+  }
+  return n;
 }
 
 }  // namespace
@@ -219,6 +234,16 @@ LedgerRows LedgerJournal::rows() const {
   append_rows(daily_, out.daily);
   append_rows(totals_, out.totals);
   append_rows(unit_teams_, out.unit_teams);
+  return out;
+}
+
+LedgerRows LedgerJournal::take(size_t max_rows) {
+  LedgerRows out;
+  size_t n = take_rows(actors_, max_rows, out.actors);
+  n += take_rows(daily_, max_rows - std::min(n, max_rows), out.daily);
+  n += take_rows(totals_, max_rows - std::min(n, max_rows), out.totals);
+  n += take_rows(unit_teams_, max_rows - std::min(n, max_rows), out.unit_teams);
+  rows_ -= n;
   return out;
 }
 

@@ -30,6 +30,8 @@ class LedgerJournal {
 
   // Every pending row, each key once (its latest value).
   LedgerRows rows() const;
+  // Removes and returns about max_rows pending rows (whole buckets; at least one if any).
+  LedgerRows take(size_t max_rows);
 
  private:
   // Rows by a hash of their key; rows whose keys share a hash sit in one bucket. Updating a row

@@ -58,18 +58,17 @@ CREATE TABLE unit_teams(
   PRIMARY KEY(date, actor_key)
 ) WITHOUT ROWID;
 )sql",
-      // 2 -> 3: duplicate-detection keys ordered by receipt time. Keyed by the random point key,
-      // every group commit touched one page per point; in time order the inserts append, and
-      // pruning removes a range from the front. Lookups happen in memory.
+      // 2 -> 3: duplicate-detection keys as one block per group commit. As rows keyed by the
+      // random point key, every commit touched about one page per point. Lookups happen in
+      // memory; the store only keeps the keys across restarts. seen_points keeps what an older
+      // agent wrote there until it ages out.
       R"sql(
-CREATE TABLE seen_points_v3(
-  seen_at INTEGER NOT NULL,
-  key INTEGER NOT NULL,
-  PRIMARY KEY(seen_at, key)
-) WITHOUT ROWID;
-INSERT INTO seen_points_v3(seen_at, key) SELECT seen_at, key FROM seen_points;
-DROP TABLE seen_points;
-ALTER TABLE seen_points_v3 RENAME TO seen_points;
+CREATE TABLE seen_blocks(
+  id INTEGER PRIMARY KEY,
+  newest INTEGER NOT NULL,             -- the latest receipt time (unix seconds) in the block
+  keys BLOB NOT NULL                   -- (key, receipt time) pairs, 8 + 8 bytes, native order
+);
+CREATE INDEX seen_blocks_by_newest ON seen_blocks(newest);
 )sql",
       // 3 -> 4: ledger rows of group commits not yet folded into their tables, in commit order.
       R"sql(

@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 
 #include "src/store/ledger_journal.h"
@@ -12,6 +14,9 @@
 
 namespace cce::store {
 namespace {
+
+// Duplicate-detection keys are stored as their in-memory rows, packed.
+static_assert(sizeof(SeenRow) == 16 && std::is_trivially_copyable_v<SeenRow>);
 
 // SQLite's message, the OS error behind it (e.g. "Read-only file system") and the file.
 std::string describe(sqlite3* db) {
@@ -108,15 +113,27 @@ struct Store::Impl {
     s->reset();  // a statement that failed midway starts clean
     return *s;
   }
-  // Ledger rows committed as journal records and not yet folded into their tables: the
-  // latest value per key, and the record bytes behind them. Guarded by mu.
+  // Ledger rows committed as journal records and not yet in their tables, the latest value per
+  // key. A fold round moves `journal` to `folding` and writes it into the tables a step at a
+  // time (each step rides on a group commit, so the writer never stops for a whole fold); when
+  // the last step commits, the round's records (ids up to fold_upto) are deleted. Records after
+  // the round gather in `journal` meanwhile. Guarded by mu.
   LedgerJournal journal;
-  size_t journal_bytes = 0;
+  LedgerJournal folding;
+  int64_t fold_upto = 0;     // the round's last record; 0: no round
+  int64_t last_record = 0;   // the newest committed record
+  size_t journal_bytes = 0;  // record bytes since the round began
 
   template <typename Rows>
   void write_ledger_rows(const Rows& rows);
-  // Within a transaction: the pending rows into their tables, and the journal emptied.
-  void fold_journal();
+  void start_round();
+  // Within a transaction: up to max_rows of the round's rows into their tables, and the round's
+  // records deleted once none are left. Returns the rows written, for finish_step.
+  LedgerRows fold_step(size_t max_rows);
+  void finish_step(bool committed, LedgerRows& written);
+  // Within a transaction: every pending row into its table, and the journal emptied.
+  void fold_all();
+  void finish_fold_all();
 };
 
 Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
@@ -215,6 +232,7 @@ void Store::load_journal() {
                        sqlite3_db_filename(impl_->db, "main") + "]");
     }
     impl_->journal_bytes += s.blob(1).size();
+    impl_->last_record = s.integer(0);
   }
 }
 
@@ -242,13 +260,15 @@ LedgerRows Store::read_ledger() {
     while (s.step())
       rows.unit_teams.push_back({s.text(0), s.text(1), s.text(2)});
   }
-  // Journaled rows come last: they are newer than the tables, and restoring assigns.
-  LedgerRows pending = impl_->journal.rows();
-  rows.actors.insert(rows.actors.end(), pending.actors.begin(), pending.actors.end());
-  rows.daily.insert(rows.daily.end(), pending.daily.begin(), pending.daily.end());
-  rows.totals.insert(rows.totals.end(), pending.totals.begin(), pending.totals.end());
-  rows.unit_teams.insert(rows.unit_teams.end(), pending.unit_teams.begin(),
-                         pending.unit_teams.end());
+  // Journaled rows come last, the round's before the newer ones: restoring assigns.
+  for (const LedgerJournal* j : {&impl_->folding, &impl_->journal}) {
+    LedgerRows pending = j->rows();
+    rows.actors.insert(rows.actors.end(), pending.actors.begin(), pending.actors.end());
+    rows.daily.insert(rows.daily.end(), pending.daily.begin(), pending.daily.end());
+    rows.totals.insert(rows.totals.end(), pending.totals.begin(), pending.totals.end());
+    rows.unit_teams.insert(rows.unit_teams.end(), pending.unit_teams.begin(),
+                           pending.unit_teams.end());
+  }
   return rows;
 }
 
@@ -268,6 +288,16 @@ IngestStateRows Store::read_ingest_state() {
     Stmt s(db, "SELECT key, seen_at FROM seen_points ORDER BY seen_at");
     while (s.step())
       rows.seen.push_back({static_cast<uint64_t>(s.integer(0)), s.integer(1)});
+  }
+  {
+    Stmt s(db, "SELECT keys FROM seen_blocks ORDER BY id");
+    while (s.step()) {
+      const std::string_view keys = s.blob(0);
+      const size_t n = keys.size() / sizeof(SeenRow);
+      const size_t at = rows.seen.size();
+      rows.seen.resize(at + n);
+      std::memcpy(rows.seen.data() + at, keys.data(), n * sizeof(SeenRow));
+    }
   }
   {
     Stmt s(db, "SELECT account, email FROM learned_identities");
@@ -319,9 +349,40 @@ void Store::Impl::write_ledger_rows(const Rows& b) {
   }
 }
 
-void Store::Impl::fold_journal() {
-  write_ledger_rows(journal.rows());
+void Store::Impl::start_round() {
+  if (fold_upto != 0 || journal.empty()) return;
+  folding = std::move(journal);
+  journal.clear();
+  fold_upto = last_record;
+  journal_bytes = 0;
+}
+
+LedgerRows Store::Impl::fold_step(size_t max_rows) {
+  LedgerRows written = folding.take(max_rows);
+  write_ledger_rows(written);
+  if (folding.empty()) cached("DELETE FROM ledger_journal WHERE id <= ?1").bind(1, fold_upto).run();
+  return written;
+}
+
+void Store::Impl::finish_step(bool committed, LedgerRows& written) {
+  if (!committed) {
+    folding.add(written);  // back where they were: the tables did not get them
+  } else if (folding.empty()) {
+    fold_upto = 0;
+  }
+}
+
+void Store::Impl::fold_all() {
+  write_ledger_rows(folding.rows());
+  write_ledger_rows(journal.rows());  // newer than the round's
   cached("DELETE FROM ledger_journal").run();
+}
+
+void Store::Impl::finish_fold_all() {
+  folding.clear();
+  journal.clear();
+  fold_upto = 0;
+  journal_bytes = 0;
 }
 
 void Store::write(const Batch& b) {
@@ -329,73 +390,107 @@ void Store::write(const Batch& b) {
   // Deleting days must not run ahead of journaled rows for them: fold first, in the same
   // transaction, and write this batch's rows directly.
   const bool journal = b.days_deleted.empty() && b.api_days_deleted.empty();
+  const bool step = journal && impl_->fold_upto != 0;
   size_t journal_bytes = 0;
-  transaction([&] {
-    if (!journal) impl_->fold_journal();
-    if (!b.days_deleted.empty()) {
-      Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
-      Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
-      for (const auto& d : b.days_deleted) {
-        s.bind(1, d).run();
-        t.bind(1, d).run();
+  int64_t record_id = 0;
+  LedgerRows stepped;
+  try {
+    transaction([&] {
+      if (!journal) impl_->fold_all();
+      if (step) stepped = impl_->fold_step(kFoldStepRows);
+      if (!b.days_deleted.empty()) {
+        Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
+        Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
+        for (const auto& d : b.days_deleted) {
+          s.bind(1, d).run();
+          t.bind(1, d).run();
+        }
       }
-    }
-    if (!b.api_days_deleted.empty()) {
-      Stmt& s = impl_->cached("DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
-      for (const auto& d : b.api_days_deleted)
-        s.bind(1, d).run();
-    }
-    if (journal) {
-      if (has_ledger_rows(b)) {
-        const std::string record = LedgerJournal::encode(b);
-        Stmt& s = impl_->cached("INSERT INTO ledger_journal(record) VALUES(?1)");
-        s.bind_blob(1, record).run();
-        journal_bytes = record.size();
+      if (!b.api_days_deleted.empty()) {
+        Stmt& s = impl_->cached("DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
+        for (const auto& d : b.api_days_deleted)
+          s.bind(1, d).run();
       }
-    } else {
-      impl_->write_ledger_rows(b);
-    }
-    if (!b.series.empty()) {
-      Stmt& s = impl_->cached(
-          "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
-          "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
-      for (const auto& r : b.series) {
-        s.bind(1, static_cast<int64_t>(r.series)).bind(2, static_cast<int64_t>(r.start_ns));
-        s.bind(3, static_cast<int64_t>(r.time_ns)).bind(4, r.value).bind(5, r.seen_at).run();
+      if (journal) {
+        if (has_ledger_rows(b)) {
+          const std::string record = LedgerJournal::encode(b);
+          Stmt& s = impl_->cached("INSERT INTO ledger_journal(record) VALUES(?1)");
+          s.bind_blob(1, record).run();
+          journal_bytes = record.size();
+          record_id = sqlite3_last_insert_rowid(impl_->db);
+        }
+      } else {
+        impl_->write_ledger_rows(b);
       }
-    }
-    if (!b.seen.empty()) {
-      Stmt& s = impl_->cached("INSERT OR IGNORE INTO seen_points(seen_at, key) VALUES(?2, ?1)");
-      for (const auto& r : b.seen)
-        s.bind(1, static_cast<int64_t>(r.key)).bind(2, r.seen_at).run();
-    }
-    if (!b.identities.empty()) {
-      Stmt& s =
-          impl_->cached("INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
-      for (const auto& r : b.identities)
-        s.bind(1, r.account).bind(2, r.email).run();
-    }
-    if (!b.state.empty()) {
-      Stmt& s = impl_->cached("INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
-      for (const auto& [k, v] : b.state)
-        s.bind(1, k).bind(2, v).run();
-    }
-  });
+      if (!b.series.empty()) {
+        Stmt& s = impl_->cached(
+            "INSERT OR REPLACE INTO cumulative_series(series, start_ns, time_ns, value, "
+            "seen_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+        for (const auto& r : b.series) {
+          s.bind(1, static_cast<int64_t>(r.series)).bind(2, static_cast<int64_t>(r.start_ns));
+          s.bind(3, static_cast<int64_t>(r.time_ns)).bind(4, r.value).bind(5, r.seen_at).run();
+        }
+      }
+      if (!b.seen.empty()) {
+        std::string keys(b.seen.size() * sizeof(SeenRow), '\0');
+        int64_t newest = 0;
+        for (size_t i = 0; i < b.seen.size(); ++i) {
+          std::memcpy(keys.data() + i * sizeof(SeenRow), &b.seen[i], sizeof(SeenRow));
+          newest = std::max(newest, b.seen[i].seen_at);
+        }
+        Stmt& s = impl_->cached("INSERT INTO seen_blocks(newest, keys) VALUES(?1, ?2)");
+        s.bind(1, newest).bind_blob(2, keys).run();
+      }
+      if (!b.identities.empty()) {
+        Stmt& s = impl_->cached(
+            "INSERT OR REPLACE INTO learned_identities(account, email) VALUES(?1, ?2)");
+        for (const auto& r : b.identities)
+          s.bind(1, r.account).bind(2, r.email).run();
+      }
+      if (!b.state.empty()) {
+        Stmt& s = impl_->cached("INSERT OR REPLACE INTO state(key, value) VALUES(?1, ?2)");
+        for (const auto& [k, v] : b.state)
+          s.bind(1, k).bind(2, v).run();
+      }
+    });
+  } catch (...) {
+    if (step) impl_->finish_step(false, stepped);
+    throw;
+  }
+  if (step) impl_->finish_step(true, stepped);
   if (journal) {
     impl_->journal.add(b);
     impl_->journal_bytes += journal_bytes;
+    if (record_id != 0) impl_->last_record = record_id;
   } else {
-    impl_->journal.clear();
-    impl_->journal_bytes = 0;
+    impl_->finish_fold_all();
   }
 }
 
 void Store::fold() {
   std::lock_guard lock(impl_->mu);
-  if (impl_->journal.empty()) return;
-  transaction([&] { impl_->fold_journal(); });
-  impl_->journal.clear();
-  impl_->journal_bytes = 0;
+  if (impl_->journal.empty() && impl_->folding.empty()) return;
+  transaction([&] { impl_->fold_all(); });
+  impl_->finish_fold_all();
+}
+
+void Store::fold_some(size_t max_rows) {
+  std::lock_guard lock(impl_->mu);
+  impl_->start_round();
+  if (impl_->fold_upto == 0) return;
+  LedgerRows stepped;
+  try {
+    transaction([&] { stepped = impl_->fold_step(max_rows); });
+  } catch (...) {
+    impl_->finish_step(false, stepped);
+    throw;
+  }
+  impl_->finish_step(true, stepped);
+}
+
+bool Store::folding() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->fold_upto != 0;
 }
 
 size_t Store::journal_bytes() const {
@@ -407,6 +502,9 @@ void Store::prune(int64_t seen_before, int64_t series_before) {
   std::lock_guard lock(impl_->mu);
   Stmt a(impl_->db, "DELETE FROM seen_points WHERE seen_at < ?1");
   a.bind(1, seen_before).run();
+  // A block goes when its newest key is old; its older keys are forgotten in memory meanwhile.
+  Stmt c(impl_->db, "DELETE FROM seen_blocks WHERE newest < ?1");
+  c.bind(1, seen_before).run();
   Stmt b(impl_->db, "DELETE FROM cumulative_series WHERE seen_at < ?1");
   b.bind(1, series_before).run();
 }

@@ -122,33 +122,36 @@ TEST_CASE("a store from a newer agent is refused with advice") {
                        doctest::Contains("newer than this agent"), store::StoreError);
 }
 
-TEST_CASE("a version 2 store keeps its duplicate-detection keys when it moves to time order") {
+TEST_CASE("duplicate-detection keys survive a reopen, from blocks and from an older agent's rows") {
   test::TempDir dir;
-  const std::string path = dir.file("v2.db");
-  store::Store::open(path, store::Synchronous::kFull);
+  const std::string path = dir.file("s.db");
+  {
+    auto store = store::Store::open(path, store::Synchronous::kFull);
+    store::Batch b;
+    b.seen = {{11, 400}, {12, 401}};
+    store->write(b);
+    b.seen = {{13, 90}};
+    store->write(b);
+  }
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  // Back to the version 2 form of the table, keyed by the point key.
-  REQUIRE(
-      sqlite3_exec(db,
-                   "DROP TABLE ledger_journal;"
-                   "DROP TABLE seen_points;"
-                   "CREATE TABLE seen_points(key INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL);"
-                   "CREATE INDEX seen_points_by_time ON seen_points(seen_at);"
-                   "INSERT INTO seen_points VALUES(-5, 300), (7, 100), (9, 200);"
-                   "PRAGMA user_version=2;",
-                   nullptr, nullptr, nullptr) == SQLITE_OK);
+  // Rows as a version 2 agent wrote them, keyed by the point key.
+  REQUIRE(sqlite3_exec(db, "INSERT INTO seen_points VALUES(-5, 300), (7, 100), (9, 200);", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   auto store = store::Store::open(path, store::Synchronous::kFull);
-  CHECK(store->schema_version() == store::Store::latest_schema_version());
-  auto rows = store->read_ingest_state();
-  REQUIRE(rows.seen.size() == 3);
-  CHECK(rows.seen[0].key == 7);
-  CHECK(rows.seen[1].key == 9);
-  CHECK(rows.seen[2].key == static_cast<uint64_t>(-5));
-  CHECK(rows.seen[2].seen_at == 300);
+  std::vector<std::pair<uint64_t, int64_t>> seen;
+  for (const auto& r : store->read_ingest_state().seen)
+    seen.emplace_back(r.key, r.seen_at);
+  CHECK(seen ==
+        std::vector<std::pair<uint64_t, int64_t>>{
+            {7, 100}, {9, 200}, {static_cast<uint64_t>(-5), 300}, {11, 400}, {12, 401}, {13, 90}});
   store->prune(150, 0);
-  CHECK(store->read_ingest_state().seen.size() == 2);
+  seen.clear();
+  for (const auto& r : store->read_ingest_state().seen)
+    seen.emplace_back(r.key, r.seen_at);
+  CHECK(seen == std::vector<std::pair<uint64_t, int64_t>>{
+                    {9, 200}, {static_cast<uint64_t>(-5), 300}, {11, 400}, {12, 401}});
 }
 
 namespace {
@@ -223,6 +226,52 @@ TEST_CASE("journaled ledger rows are read back before and after they are folded"
   CHECK(dump(reloaded) == dump(ledger));
   CHECK(dump(reloaded).find("2026-11-21 otel") == std::string::npos);
   CHECK(dump(reloaded).find("total user:c@example.com commits  = 2") != std::string::npos);
+}
+
+TEST_CASE("a fold round advances a step per group commit, and a crash midway loses nothing") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  usage::Ledger ledger;
+  const auto many = [](int round) {
+    std::vector<usage::Observation> batch;
+    for (int a = 0; a < 600; ++a) {
+      // Half the actors are the round's own: rows no later commit repeats.
+      const std::string who =
+          a % 2 ? std::to_string(a) : std::to_string(round) + "-" + std::to_string(a);
+      batch.push_back(obs("dev" + who + "@example.com", Quantity::kCostUsd, "claude-opus-5",
+                          0.01 * (round + 1)));
+    }
+    return batch;
+  };
+  {
+    auto store = store::Store::open(path, store::Synchronous::kNormal);
+    stage_and_write(*store, ledger, many(0));  // 600 actors: more rows than one step
+    store->fold_some(1000);                    // the round starts with one step
+    CHECK(store->folding());
+    stage_and_write(*store, ledger, many(1));  // carries the next step, and is journaled
+    CHECK(store->folding());
+    CHECK(count_rows(path, "ledger_journal") == 2);
+  }  // a crash in the middle of the round
+  auto reopen_and_compare = [&] {
+    usage::Ledger reloaded;
+    usage::OtelNormalizer n({}, 3600, 86400);
+    auto store = store::Store::open(path, store::Synchronous::kNormal);
+    ingest::load(*store, reloaded, n);
+    CHECK(dump(reloaded) == dump(ledger));
+    return store;
+  };
+  auto store = reopen_and_compare();
+  store->fold_some(1000);
+  CHECK(store->folding());
+  stage_and_write(*store, ledger, many(2));
+  for (int i = 0; i < 10 && store->folding(); ++i)
+    stage_and_write(*store, ledger, many(3 + i));
+  CHECK_FALSE(store->folding());
+  // The round's records are gone; the ones written during the round wait for the next.
+  CHECK(count_rows(path, "ledger_journal") < 10);
+  CHECK(count_rows(path, "ledger_journal") > 0);
+  store.reset();
+  reopen_and_compare();
 }
 
 TEST_CASE("a damaged ledger journal record stops the store from opening, named") {

@@ -58,7 +58,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   };
   void submit(Request request, Done done);
   void process_api_day(Job& job);
-  void fold_journal();
+  void fold_journal(bool idle);
   void prune_days(util::Date today);
   void run();
   void process(std::vector<Job>& group);

@@ -113,14 +113,20 @@ class Store {
   IngestStateRows read_ingest_state();
 
   // Writes the batch in one transaction. Throws StoreError (nothing is written then).
-  // The ledger rows of a batch without deletions go to the journal as one record, and reach
-  // their tables at the next fold; reads see them either way.
+  // The ledger rows of a batch without deletions go to the journal as one record and reach
+  // their tables in a later fold round; reads see them either way. While a round runs, each
+  // such write also carries kFoldStepRows of it. A batch with deletions folds everything first.
   void write(const Batch& batch);
 
-  // Writes the journaled ledger rows (the latest value of each) into their tables and empties
-  // the journal, in one transaction. Throws StoreError (the journal stays then).
+  static constexpr size_t kFoldStepRows = 1024;
+  // Starts a fold round if none runs (the journal so far, the latest value of each row), and
+  // writes up to max_rows of it in one transaction. Throws StoreError (the round stays then).
+  void fold_some(size_t max_rows);
+  // Writes every journaled row into its table and empties the journal, in one transaction.
   void fold();
-  // The bytes of journal records written since the last fold.
+  // Whether a fold round is under way.
+  bool folding() const;
+  // The bytes of journal records written since the last round began.
   size_t journal_bytes() const;
 
   // Drops duplicate-detection keys and cumulative series older than the cut-offs.
