@@ -119,23 +119,49 @@ http {
         self.proc.wait(30)
 
 
-def load(args, port, clients, speed, grpc=False):
+def load(args, port, clients, speed, grpc=False, scrapers=0, metrics_port=0):
     out = subprocess.run([args.loadgen, "--port", str(port), "--payloads", args.payloads,
                           "--clients", str(clients), "--speed", str(speed),
-                          "--seconds", str(args.seconds), "--grpc", "1" if grpc else "0"],
+                          "--seconds", str(args.seconds), "--grpc", "1" if grpc else "0",
+                          "--scrapers", str(scrapers), "--metrics-port", str(metrics_port)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def fleet_run(args, server, clients, speed, grpc=False):
+def fleet_run(args, server, clients, speed, grpc=False, scrapers=0):
     before = cpu_seconds(server.pids)
-    r = load(args, server.grpc if grpc else server.otlp, clients, speed, grpc)
+    r = load(args, server.grpc if grpc else server.otlp, clients, speed, grpc, scrapers,
+             getattr(server, "metrics", 0))
     r["cpu_s"] = cpu_seconds(server.pids) - before
     r["cores"] = r["cpu_s"] / args.seconds
     r["us_per_request"] = 1e6 * r["cpu_s"] / max(1, r["ok"])
     r["cpu_s_per_1m_points"] = 1e6 * r["cpu_s"] / max(1, r["points"])
     r["rss_mib"] = peak_rss_mib(server.pids[-1])
     return r
+
+
+def scrape_storm(args, scrapers=20):
+    """Ingestion while scrapers GET /metrics in a loop: the 50,000-equivalent load, with and
+    without them (the agent near its limit, where scraping could take ingestion's CPU)."""
+    _, clients, speed = FLEETS[2]
+    results = {}
+    for n in (0, scrapers):
+        runs = []
+        for _ in range(args.runs):
+            tmp = tempfile.mkdtemp(prefix="cce-fleet-")
+            agent = Agent(args.binary, tmp)
+            try:
+                runs.append(fleet_run(args, agent, clients, speed, scrapers=n))
+            finally:
+                agent.stop()
+                shutil.rmtree(tmp, ignore_errors=True)
+        results[n] = runs
+    base, loaded = results[0], results[scrapers]
+    print("scrape storm (50k-equivalent, %d scrapers in a loop): %.0f req/s accepted vs %.0f "
+          "without (%.2fx), p99 %.1f ms vs %.1f ms, %.0f scrapes/s" % (
+              scrapers, median(loaded, "rps"), median(base, "rps"),
+              median(loaded, "rps") / max(1e-9, median(base, "rps")), median(loaded, "p99_ms"),
+              median(base, "p99_ms"), median(loaded, "scrapes") / args.seconds))
 
 
 def median(runs, key):
@@ -239,6 +265,7 @@ def main():
             "", ratio, ratio_grpc))
         sys.stdout.flush()
 
+    scrape_storm(args)
     if args.bench:
         exposition(args)
     for kind, n in (("idle", 2000), ("trickle", 600)):

@@ -5,9 +5,10 @@
 // measured from when an export was due, so a slow server cannot hide queued requests.
 //
 //   cce_fleet_load --port P --payloads DIR --clients N --speed S --seconds T [--grpc 1]
+//                  [--scrapers K --metrics-port M]   (K clients GET /metrics in a loop meanwhile)
 //   cce_fleet_load --port P --payloads DIR --idle N | --trickle N [--probe-port M]
 //
-// Prints one JSON object: requests, ok, failed, points, p50_ms, p99_ms, max_ms, rps.
+// Prints one JSON object: requests, ok, failed, points, p50_ms, p99_ms, max_ms, rps, scrapes.
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
 //
 #include <sys/resource.h>
@@ -58,6 +59,8 @@ struct Options {
   bool grpc = false;   // OTLP/gRPC on --port instead of OTLP/HTTP
   int probes = 50;
   std::string path_prefix;
+  int scrapers = 0;
+  int metrics_port = 0;
 };
 
 std::string read_file(const std::filesystem::path& p) {
@@ -156,7 +159,7 @@ class Payloads {
 };
 
 struct Stats {
-  uint64_t requests = 0, ok = 0, failed = 0, points = 0;
+  uint64_t requests = 0, ok = 0, failed = 0, points = 0, scrapes = 0;
   std::vector<double> latency_ms;
   void print(double seconds) {
     std::sort(latency_ms.begin(), latency_ms.end());
@@ -167,11 +170,12 @@ struct Stats {
     };
     std::printf(
         "{\"requests\": %llu, \"ok\": %llu, \"failed\": %llu, \"points\": %llu, \"p50_ms\": %.3f, "
-        "\"p99_ms\": %.3f, \"max_ms\": %.3f, \"rps\": %.1f}\n",
+        "\"p99_ms\": %.3f, \"max_ms\": %.3f, \"rps\": %.1f, \"scrapes\": %llu}\n",
         static_cast<unsigned long long>(requests), static_cast<unsigned long long>(ok),
         static_cast<unsigned long long>(failed), static_cast<unsigned long long>(points), pct(0.5),
         pct(0.99), latency_ms.empty() ? 0.0 : latency_ms.back(),
-        seconds > 0 ? static_cast<double>(ok) / seconds : 0.0);
+        seconds > 0 ? static_cast<double>(ok) / seconds : 0.0,
+        static_cast<unsigned long long>(scrapes));
   }
 };
 
@@ -213,6 +217,9 @@ class Developer : public std::enable_shared_from_this<Developer> {
     channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(o_.port),
                                          grpc::InsecureChannelCredentials(), args);
     stub_ = std::make_unique<grpc::GenericStub>(channel_);
+    // Connect now, in the warm-up before the schedule starts, as the HTTP clients do: a
+    // channel otherwise connects on its first call, and that call would time the handshake.
+    channel_->GetState(true);
     connected_ = true;
     schedule();
   }
@@ -390,6 +397,64 @@ class Developer : public std::enable_shared_from_this<Developer> {
   std::unique_ptr<GrpcCall> call_;
 };
 
+// A Prometheus-like scraper in a loop: GET /metrics (gzip) on a keep-alive connection, read
+// the whole answer, again, until the window ends.
+class Scraper : public std::enable_shared_from_this<Scraper> {
+ public:
+  Scraper(asio::io_context& ioc, const Options& o, Stats& stats, Clock::time_point start,
+          Clock::time_point end)
+      : o_(o), stats_(stats), stream_(ioc), timer_(ioc), start_(start), end_(end) {}
+
+  void start() {
+    timer_.expires_at(start_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code) { self->connect(); });
+  }
+
+ private:
+  void connect() {
+    if (Clock::now() >= end_) return;
+    stream_.expires_after(std::chrono::seconds(30));
+    stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                        static_cast<unsigned short>(o_.metrics_port)),
+                          [self = shared_from_this()](beast::error_code ec) {
+                            if (ec) return self->retry();
+                            self->scrape();
+                          });
+  }
+  void retry() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([self = shared_from_this()](beast::error_code) { self->connect(); });
+  }
+  void scrape() {
+    if (Clock::now() >= end_) return;
+    stream_.expires_after(std::chrono::seconds(30));
+    asio::async_write(stream_, asio::buffer(kRequest),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->retry();
+                        self->res_.emplace();
+                        self->res_->body_limit(1ull << 32);
+                        http::async_read(self->stream_, self->buf_, *self->res_,
+                                         [self](beast::error_code rec, size_t) {
+                                           if (rec) return self->retry();
+                                           if (self->res_->get().result_int() == 200)
+                                             ++self->stats_.scrapes;
+                                           self->scrape();
+                                         });
+                      });
+  }
+  static constexpr std::string_view kRequest =
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n";
+  const Options& o_;
+  Stats& stats_;
+  beast::tcp_stream stream_;
+  asio::steady_timer timer_;
+  Clock::time_point start_, end_;
+  beast::flat_buffer buf_;
+  std::optional<http::response_parser<http::string_body>> res_;
+};
+
 int run_fleet(const Options& o) {
   Payloads payloads(o.payloads);
   asio::io_context ioc;
@@ -402,6 +467,11 @@ int run_fleet(const Options& o) {
   for (int i = 0; i < o.clients; ++i) {
     devs.push_back(std::make_shared<Developer>(ioc, o, payloads, stats, i, start, end));
     devs.back()->start();
+  }
+  std::vector<std::shared_ptr<Scraper>> scrapers;
+  for (int i = 0; i < o.scrapers; ++i) {
+    scrapers.push_back(std::make_shared<Scraper>(ioc, o, stats, start, end));
+    scrapers.back()->start();
   }
   // After the window, answers still outstanding get up to 10 s.
   asio::steady_timer check(ioc);
@@ -541,6 +611,10 @@ int main(int argc, char** argv) {
       o.grpc = v == "1";
     else if (k == "--probes")
       o.probes = std::stoi(v);
+    else if (k == "--scrapers")
+      o.scrapers = std::stoi(v);
+    else if (k == "--metrics-port")
+      o.metrics_port = std::stoi(v);
     else {
       std::cerr << "fleet_load: unknown option " << k << "\n";
       return 2;

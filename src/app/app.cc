@@ -170,7 +170,8 @@ void App::start() {
   if (m.config.otlp.enabled) {
     m.otlp_receiver = std::make_unique<server::OtlpReceiver>(
         *m.pipeline, m.agent_metrics,
-        server::OtlpOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens});
+        server::OtlpOptions{m.config.otlp.max_body_bytes, m.config.otlp.auth_tokens,
+                            m.config.otlp.web.basic_auth_users});
     m.otlp_listener =
         std::make_unique<server::OtlpHttpServer>(otlp_listener_options(m.config), m.config.otlp.web,
                                                  *m.otlp_receiver, m.inflight, m.agent_metrics);

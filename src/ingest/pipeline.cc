@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <iterator>
 
 #include "cce/ingest/persistence.h"
 
@@ -210,7 +211,8 @@ void Pipeline::process(std::vector<Job>& all) {
       results.push_back(normalizer_.ingest(std::get<otlp::LogsRequest>(job.request), now));
     }
     auto& r = results.back();
-    observations.insert(observations.end(), r.observations.begin(), r.observations.end());
+    observations.insert(observations.end(), std::make_move_iterator(r.observations.begin()),
+                        std::make_move_iterator(r.observations.end()));
     for (const auto& a : r.actors) {
       actors.push_back({a.actor, a.otel_team, util::to_unix_seconds(now)});
     }

@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "cce/otlp/response.h"
-#include "cce/server/basic_auth.h"
 
 namespace cce::server {
 namespace {
@@ -57,7 +56,6 @@ std::string metadata(const grpc::GenericCallbackServerContext& ctx, const char* 
 struct Shared {
   const OtlpReceiver& receiver;
   InflightBudget& budget;
-  std::unique_ptr<BasicAuth> basic_auth;
 };
 
 // One Export call: read the one request message, hand it to the receiver, answer once it is
@@ -78,12 +76,10 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
     request_.peer = ctx->peer();
     request_.grpc = true;
     const std::string authorization = metadata(*ctx, "authorization");
-    const bool allowed =
-        shared_.basic_auth ? shared_.basic_auth->allowed(authorization)
-                           : bearer_allowed(authorization, shared_.receiver.options().auth_tokens);
-    if (!allowed) {
+    if (!shared_.receiver.credentials_allowed(authorization)) {
       finish(shared_.receiver.refuse(
-          request_, 401, "missing or invalid credentials (send authorization: Bearer <token>)"));
+          request_, 401,
+          "missing or invalid credentials (send authorization: Bearer <token> or Basic)"));
       return;
     }
     StartRead(&in_);
@@ -150,7 +146,7 @@ class ExportService final : public grpc::CallbackGenericService {
 }  // namespace
 
 struct OtlpGrpcServer::Impl {
-  Impl(const OtlpReceiver& r, InflightBudget& b) : shared{r, b, nullptr} {}
+  Impl(const OtlpReceiver& r, InflightBudget& b) : shared{r, b} {}
   Shared shared;
   ExportService service{shared};
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -162,9 +158,6 @@ struct OtlpGrpcServer::Impl {
 OtlpGrpcServer::OtlpGrpcServer(const config::WebConfig& web, const OtlpReceiver& receiver,
                                InflightBudget& budget)
     : impl_(std::make_unique<Impl>(receiver, budget)) {
-  if (!web.basic_auth_users.empty()) {
-    impl_->shared.basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
-  }
   if (web.tls) {
     using C = config::WebConfig::ClientAuth;
     grpc::SslServerCredentialsOptions options;

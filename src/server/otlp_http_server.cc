@@ -14,7 +14,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include "cce/server/basic_auth.h"
 #include "cce/server/tls.h"
 
 namespace cce::server {
@@ -80,7 +79,6 @@ struct Shared {
   const OtlpReceiver& receiver;
   InflightBudget& budget;
   metrics::AgentMetrics& metrics;
-  std::unique_ptr<BasicAuth> basic_auth;
   asio::thread_pool decode_pool{1};
 
   std::mutex mu;
@@ -200,16 +198,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
     unread_body_ = has_body;
 
-    if (shared_.basic_auth &&
-        !shared_.basic_auth->allowed(std::string(req[http::field::authorization]))) {
-      HttpAnswer a;
-      a.status = 401;
-      a.content_type = "text/plain";
-      a.body = "unauthorized\n";
-      a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"claude-code-exporter\"");
-      a.close = has_body;
-      return write(std::move(a));
-    }
     OtlpHead head;
     head.method = sv(req.method_string());
     head.path = sv(req.target());
@@ -403,9 +391,6 @@ struct OtlpHttpServer::Impl {
       if (!setup_tls(*ssl->native_handle(), *web.tls, *certs)) {
         throw std::runtime_error(web.path + ": cannot set up TLS");
       }
-    }
-    if (!web.basic_auth_users.empty()) {
-      shared.basic_auth = std::make_unique<BasicAuth>(web.basic_auth_users);
     }
     for (auto key : {kLimitConnections, kLimitPerAddress, kLimitHeader})
       m.limit_hits({{std::string(key), 0}});

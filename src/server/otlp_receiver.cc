@@ -87,7 +87,22 @@ bool bearer_allowed(std::string_view header, const std::vector<std::string>& tok
 
 OtlpReceiver::OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics,
                            OtlpOptions options)
-    : sink_(sink), metrics_(metrics), options_(std::move(options)) {}
+    : sink_(sink), metrics_(metrics), options_(std::move(options)) {
+  if (!options_.basic_auth_users.empty()) {
+    basic_auth_ = std::make_unique<BasicAuth>(options_.basic_auth_users);
+  }
+}
+
+bool OtlpReceiver::credentials_allowed(std::string_view authorization) const {
+  const bool tokens = !options_.auth_tokens.empty();
+  if (!basic_auth_ && !tokens) return true;
+  constexpr std::string_view kBasic = "basic ";
+  if (basic_auth_ && authorization.size() > kBasic.size() &&
+      util::lower(authorization.substr(0, kBasic.size())) == kBasic) {
+    return basic_auth_->allowed(std::string(authorization));
+  }
+  return tokens && bearer_allowed(authorization, options_.auth_tokens);
+}
 
 namespace {
 HttpAnswer error_answer(std::optional<Encoding> encoding, int status, const std::string& message) {
@@ -158,8 +173,16 @@ std::variant<OtlpAdmitted, HttpAnswer> OtlpReceiver::admit(const OtlpHead& head)
     log_client_error(head.peer, *signal, status, message);
     return error(*signal, encoding, status, message);
   };
-  if (!bearer_allowed(head.authorization, options_.auth_tokens)) {
-    return refuse(401, "missing or invalid bearer token (send Authorization: Bearer <token>)");
+  if (!credentials_allowed(head.authorization)) {
+    HttpAnswer a = refuse(401, basic_auth_ ? "missing or invalid credentials (send Authorization: "
+                                             "Bearer <token> or Basic)"
+                                           : "missing or invalid bearer token (send "
+                                             "Authorization: Bearer <token>)");
+    if (basic_auth_) {
+      if (options_.auth_tokens.empty()) a.headers.clear();  // no tokens: no Bearer challenge
+      a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"claude-code-exporter\"");
+    }
+    return a;
   }
   if (!encoding) {
     return refuse(415, "unsupported Content-Type \"" + std::string(head.content_type) +

@@ -2,6 +2,8 @@
 // both protocols.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "grpc_support.h"
 #include "otlp.pb.h"
 #include "test_support.h"
@@ -104,4 +106,53 @@ TEST_CASE("partial success over gRPC names the rejected points") {
   REQUIRE(response.ParseFromString(r.body));
   CHECK(response.partial_success().rejected_data_points() == 1);
   CHECK(response.partial_success().error_message().find("max_cost_usd") != std::string::npos);
+}
+
+TEST_CASE("one credential rule on both OTLP protocols: a valid bearer token or basic password") {
+  const std::string hash = test::bcrypt_hash("correct horse");
+  test::TempDir dir;
+  std::ofstream(dir.file("web.yml")) << "basic_auth_users:\n  ops: " << hash << "\n";
+  test::RunningApp app(
+      "[otlp]\nauth_tokens = [\"s3cret\"]\nweb_config_file = \"" + dir.file("web.yml") + "\"\n", "",
+      true);
+  const auto body = fixture("pb-delta__0032_metrics.bin");
+  const std::string basic = test::basic_authorization("ops:correct horse");
+  const std::string wrong_basic = test::basic_authorization("ops:wrong horse");
+  // gRPC
+  const int port = app.app->grpc_port();
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, body, {{"authorization", "Bearer s3cret"}})
+            .status.ok());
+  CHECK(test::grpc_call(port, test::kGrpcMetrics, body, {{"authorization", basic}}).status.ok());
+  for (const std::string& bad : {std::string(), wrong_basic, std::string("Bearer nope")}) {
+    std::multimap<std::string, std::string> md;
+    if (!bad.empty()) md.emplace("authorization", bad);
+    CHECK(test::grpc_call(port, test::kGrpcMetrics, body, md).status.error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // HTTP
+  const httplib::Headers pb = {{"Content-Type", "application/x-protobuf"}};
+  auto post = [&](const std::string& authorization) {
+    httplib::Client c("127.0.0.1", app.app->otlp_port());
+    auto headers = pb;
+    if (!authorization.empty()) headers.emplace("Authorization", authorization);
+    return c.Post("/v1/metrics", headers, body, "application/x-protobuf");
+  };
+  auto r = post("Bearer s3cret");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  r = post(basic);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  r = post(wrong_basic);
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  r = post("");
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  std::string challenges;
+  for (auto [it, end] = r->headers.equal_range("WWW-Authenticate"); it != end; ++it)
+    challenges += it->second + ";";
+  CHECK(challenges.find("Bearer") != std::string::npos);
+  CHECK(challenges.find("Basic") != std::string::npos);
+  CHECK(grpc_requests(app, "metrics", "401") == 3);
 }

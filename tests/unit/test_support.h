@@ -1,5 +1,6 @@
 #pragma once
 
+#include <crypt.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <unistd.h>
@@ -95,9 +96,14 @@ inline util::TimePoint fixture_noon() {
 
 // An App on 127.0.0.1 port 0 (both listeners) with its store in a temp dir.
 struct RunningApp {
-  explicit RunningApp(const std::string& extra_toml = "", const std::string& db = "") {
+  // `resolve` also reads the files and environment the config names (web config files, token
+  // files), as the agent does at start-up.
+  explicit RunningApp(const std::string& extra_toml = "", const std::string& db = "",
+                      bool resolve = false) {
     std::string path = db.empty() ? dir.file("store.db") : db;
     config = config::parse(extra_toml, "test");
+    if (resolve)
+      config::apply_environment(config, [](const char*) -> const char* { return nullptr; });
     config.otlp.listen = {"127.0.0.1", 0};
     config.otlp.grpc_listen = {"127.0.0.1", 0};
     // Tests scrape right after posting: every scrape renders.
@@ -156,6 +162,31 @@ inline double sum_family(const std::string& text, const std::string& family,
     any = true;
   }
   return any ? total : std::nan("");
+}
+
+// A bcrypt hash of a password (cost 4: fast), as a web config's basic_auth_users holds it.
+inline std::string bcrypt_hash(const char* password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt)) return {};
+  crypt_data data{};
+  const char* hash = crypt_rn(password, salt, &data, sizeof data);
+  return hash ? hash : "";
+}
+
+// An Authorization header for basic auth: "Basic " + base64("user:password").
+inline std::string basic_authorization(const std::string& user_pass) {
+  static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < user_pass.size(); i += 3) {
+    uint32_t n = static_cast<unsigned char>(user_pass[i]) << 16;
+    if (i + 1 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 1]) << 8;
+    if (i + 2 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 2]);
+    out += kB64[(n >> 18) & 63];
+    out += kB64[(n >> 12) & 63];
+    out += i + 1 < user_pass.size() ? kB64[(n >> 6) & 63] : '=';
+    out += i + 2 < user_pass.size() ? kB64[n & 63] : '=';
+  }
+  return "Basic " + out;
 }
 
 }  // namespace cce::test

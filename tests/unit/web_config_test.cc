@@ -1,4 +1,3 @@
-#include <crypt.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -73,26 +72,10 @@ TEST_CASE("a missing or bad certificate is named with OpenSSL's reason") {
 }
 
 TEST_CASE("basic auth checks bcrypt hashes, and only the right password passes") {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  REQUIRE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof salt));
-  crypt_data data{};
-  const char* hash = crypt_rn("correct horse", salt, &data, sizeof data);
-  REQUIRE(hash);
+  const std::string hash = test::bcrypt_hash("correct horse");
+  REQUIRE(hash.rfind("$2b$04$", 0) == 0);
   server::BasicAuth auth(std::map<std::string, std::string>{{"prometheus", hash}});
-  auto header = [](const std::string& user_pass) {
-    static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (size_t i = 0; i < user_pass.size(); i += 3) {
-      uint32_t n = static_cast<unsigned char>(user_pass[i]) << 16;
-      if (i + 1 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 1]) << 8;
-      if (i + 2 < user_pass.size()) n |= static_cast<unsigned char>(user_pass[i + 2]);
-      out += kB64[(n >> 18) & 63];
-      out += kB64[(n >> 12) & 63];
-      out += i + 1 < user_pass.size() ? kB64[(n >> 6) & 63] : '=';
-      out += i + 2 < user_pass.size() ? kB64[n & 63] : '=';
-    }
-    return "Basic " + out;
-  };
+  const auto header = test::basic_authorization;
   CHECK(auth.allowed(header("prometheus:correct horse")));
   CHECK(auth.allowed(header("prometheus:correct horse")));  // remembered
   CHECK_FALSE(auth.allowed(header("prometheus:wrong horse")));

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,13 +13,15 @@
 #include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
 #include "cce/otlp/types.h"
+#include "cce/server/basic_auth.h"
 #include "cce/server/content_coding.h"
 
 namespace cce::server {
 
 struct OtlpOptions {
-  size_t max_body_bytes = 64u << 20;     // after decompression
-  std::vector<std::string> auth_tokens;  // empty: no authentication
+  size_t max_body_bytes = 64u << 20;                    // after decompression
+  std::vector<std::string> auth_tokens;                 // bearer tokens
+  std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash (web config)
 };
 
 // An HTTP answer, whichever server writes it.
@@ -69,6 +73,10 @@ class OtlpReceiver {
   OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metrics, OtlpOptions options);
 
   const OtlpOptions& options() const { return options_; }
+  // One rule for both protocols: with bearer tokens or basic-auth users configured, a request
+  // needs one valid credential of either kind ("Bearer <token>" or "Basic …"); with neither,
+  // every request passes.
+  bool credentials_allowed(std::string_view authorization) const;
   // The 413 message: the body passed otlp.max_body_bytes (as sent, or once decompressed).
   std::string too_large_message(bool decompressed) const;
 
@@ -98,6 +106,7 @@ class OtlpReceiver {
   ingest::OtlpSink& sink_;
   metrics::AgentMetrics& metrics_;
   OtlpOptions options_;
+  std::unique_ptr<BasicAuth> basic_auth_;  // null without basic-auth users
 };
 
 // A bearer token check against `tokens` (empty: everyone is allowed).
