@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <iterator>
+#include <string_view>
 #include <tuple>
-
-#include "cce/util/hash.h"
 
 namespace cce::store {
 namespace {
@@ -71,11 +71,16 @@ auto key_of(const UnitTeamRow& r) {
   return std::tie(r.date, r.actor_key);
 }
 
+// In memory only (never stored), so the library's word-at-a-time string hash will do.
 template <typename Row>
 uint64_t hash_of(const Row& r) {
-  util::Hasher h;
-  std::apply([&](const auto&... part) { (h.add(part), ...); }, key_of(r));
-  return h.digest();
+  uint64_t h = 0;
+  std::apply(
+      [&](const auto&... part) {
+        ((h = (h ^ std::hash<std::string_view>{}(part)) * 0x9e3779b97f4a7c15ULL), ...);
+      },
+      key_of(r));
+  return h;
 }
 
 template <typename Row>

@@ -174,11 +174,14 @@ void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges
                          std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const {
   for (const auto& [at, u] : touched) {
     const auto& [date, actor] = at;
-    const Source w = winner(!u.api.empty(), !u.otel.empty(), date, today, options_.merge);
-    const QCells merged = merged_cells(w == Source::kApi ? u.api : u.otel, options_);
+    const Source w =
+        winner(!u.api_cells().empty(), !u.otel_cells().empty(), date, today, options_.merge);
+    const QCells merged =
+        merged_cells(w == Source::kApi ? u.api_cells() : u.otel_cells(), options_);
+    const QCells& counted_cells = u.counted();
     for (const auto& [k, v] : merged) {
-      auto it = u.counted.find(k);
-      const double counted = it == u.counted.end() ? 0.0 : it->second;
+      auto it = counted_cells.find(k);
+      const double counted = it == counted_cells.end() ? 0.0 : it->second;
       if (!(v > counted)) continue;  // a downward revision is absorbed
       changes.daily.push_back({Source::kCounted, date, actor, k, v});
       CellKey ck{actor, k};
@@ -206,10 +209,11 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
     const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
     auto [it, fresh] = touched.try_emplace({o.date, actor});
     if (fresh) {
-      if (const Unit* existing = unit(o.date, actor)) it->second = *existing;
+      it->second.base = unit(o.date, actor);
+      it->second.otel = it->second.base ? it->second.base->otel : QCells{};
     }
     QKey k{o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)};
-    it->second.otel[k] += o.value;
+    (*it->second.otel)[k] += o.value;
     changed[{o.date, actor}].insert({k.quantity, k.labels});
     if (!is_merged(o.quantity)) {
       // OTel-only counters: the running sum.
@@ -224,10 +228,10 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
     }
   }
   for (const auto& [at, keys] : changed) {
-    const Unit& u = touched.at(at);
+    const QCells& otel = *touched.at(at).otel;
     for (const auto& [q, labels] : keys) {
       QKey k{q, labels};
-      changes.daily.push_back({Source::kOtel, at.first, at.second, k, u.otel.at(k)});
+      changes.daily.push_back({Source::kOtel, at.first, at.second, k, otel.at(k)});
     }
   }
   stage_merge(touched, today, changes, total_pos);
@@ -248,7 +252,7 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
   // Each day touched keeps the team its data came with.
   for (const auto& [at, keys] : changed) {
     auto t = team_of.find(at.second);
-    if (t == team_of.end() || touched.at(at).otel_team == t->second) continue;
+    if (t == team_of.end() || touched.at(at).otel_team() == t->second) continue;
     changes.unit_teams.push_back({at.first, at.second, t->second});
   }
   fill_actor_keys(changes);
@@ -267,9 +271,10 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
   if (auto d = days_.find(day); d != days_.end()) {
     for (const auto& [actor, u] : d->second) {
       if (u.api.empty()) continue;
-      Unit copy = u;
-      copy.api.clear();
-      touched.emplace(std::pair{day, actor}, std::move(copy));
+      StagedUnit replaced;
+      replaced.base = &u;
+      replaced.api.emplace();
+      touched.emplace(std::pair{day, actor}, std::move(replaced));
     }
   }
   std::set<uint32_t> seen;
@@ -277,14 +282,16 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
     const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
     auto [it, fresh] = touched.try_emplace({day, actor});
     if (fresh) {
-      if (const Unit* existing = unit(day, actor)) it->second = *existing;
+      // Its applied unit has no API rows that day (those were all touched above).
+      it->second.base = unit(day, actor);
+      it->second.api.emplace();
     }
-    it->second.api[QKey{
+    (*it->second.api)[QKey{
         o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)}] += o.value;
     seen.insert(actor);
   }
   for (const auto& [at, u] : touched) {
-    for (const auto& [k, v] : u.api)
+    for (const auto& [k, v] : *u.api)
       changes.daily.push_back({Source::kApi, day, at.second, k, v});
   }
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;

@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -132,7 +134,22 @@ class Ledger {
   static constexpr const char* kOverflowActor = kOther;
 
  private:
-  using Overlay = std::map<std::pair<util::Date, uint32_t>, Unit>;
+  // A (day, actor) as a change sees it: the slice the change rewrites is its own copy; the
+  // rest is read from the applied unit (copying whole units cost more than the change itself).
+  struct StagedUnit {
+    const Unit* base = nullptr;  // the applied unit, if there is one
+    std::optional<QCells> otel;  // set when the change rewrites this slice
+    std::optional<QCells> api;
+    const QCells& otel_cells() const { return otel ? *otel : base ? base->otel : empty(); }
+    const QCells& api_cells() const { return api ? *api : base ? base->api : empty(); }
+    const QCells& counted() const { return base ? base->counted : empty(); }
+    std::string_view otel_team() const { return base ? base->otel_team : std::string_view(); }
+    static const QCells& empty() {
+      static const QCells kEmpty;
+      return kEmpty;
+    }
+  };
+  using Overlay = std::map<std::pair<util::Date, uint32_t>, StagedUnit>;
   uint32_t intern(const ActorId& actor);  // restore only (no guard); mu_ held
   // The index an actor has, or will have once `changes` is applied (then recorded in
   // changes.new_actors); applies the cardinality guard.
