@@ -1,7 +1,7 @@
 #include "cce/metrics/text_format.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace cce::metrics {
 
@@ -11,9 +11,10 @@ void append_value(std::string& out, double value) {
   } else if (std::isinf(value)) {
     out += value < 0 ? "-Inf" : "+Inf";
   } else {
+    // As printf("%.16g") writes it (the standard defines it so), without printf's parsing.
     char buf[32];
-    const int n = std::snprintf(buf, sizeof buf, "%.16g", value);
-    out.append(buf, static_cast<size_t>(n));
+    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
+    out.append(buf, r.ptr);
   }
 }
 

@@ -76,6 +76,15 @@ class FamilyBuilder {
   }
 
   void write(std::string& out) const {
+    // One allocation for the whole text instead of a copy at every doubling.
+    size_t size = out.size();
+    for (const auto& f : families_) {
+      size += f.name.size() * 2 + f.help.size() + 32;
+      for (const auto& r : f.rows)
+        size += f.name.size() + r.labels.size() + 28;  // braces, a value, the newline
+      size += f.histograms.size() * 1024;
+    }
+    out.reserve(size);
     for (const auto& f : families_) {
       append_family_head(out, f.name, f.help, type_name(f.type));
       for (const auto& r : f.rows)
