@@ -22,6 +22,7 @@ def args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--testdata", required=True)
+    ap.add_argument("--grpc-send", help="cce_otlp_grpc_send, for tests that export over OTLP/gRPC")
     return ap.parse_args()
 
 
@@ -173,6 +174,23 @@ def post_entry(agent, run_dir, e):
     if e.get("content_encoding"):
         headers["Content-Encoding"] = e["content_encoding"]
     return post(agent.otlp + e["path"], body, headers)
+
+
+def replay_grpc(grpc_send, agent, run_dir, entries):
+    """Sends protobuf entries over OTLP/gRPC (gzip files decompressed: gRPC compresses itself)."""
+    import gzip
+    for e in entries:
+        path = os.path.join(run_dir, e["file"])
+        if e.get("content_encoding") == "gzip":
+            plain = os.path.join(agent.dir, "grpc-body.bin")
+            with gzip.open(path, "rb") as f, open(plain, "wb") as out:
+                out.write(f.read())
+            path = plain
+        signal = e["path"].rsplit("/", 1)[-1]
+        r = subprocess.run([grpc_send, str(agent.grpc_port), signal, path],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise AssertionError("request %d of %s over gRPC: %s%s" % (e["n"], run_dir, r.stdout, r.stderr))
 
 
 def replay(agent, run_dir, entries=None):

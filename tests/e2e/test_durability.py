@@ -51,4 +51,31 @@ for run in ("pb-cumulative", "json-delta", "pb-oauth"):
         c.check(usage_lines(agent.scrape_text()) == before, "%s: same numbers after stop/start" % run)
     finally:
         agent.cleanup()
+# The same over OTLP/gRPC: OK is sent only after the commit, so a kill -9 right after an OK
+# loses nothing either.
+if a.grpc_send:
+    run = "pb-cumulative"
+    run_dir = os.path.join(runs_dir, run)
+    entries = harness.run_entries(run_dir)
+    half = len(entries) // 2
+    with open(os.path.join(run_dir, "expected-totals.json")) as f:
+        want = json.load(f)
+    control = Agent(a.binary).start()
+    harness.replay(control, run_dir, entries[:half])
+    control_text = usage_lines(control.scrape_text())
+    control.cleanup()
+    agent = Agent(a.binary).start()
+    try:
+        harness.replay_grpc(a.grpc_send, agent, run_dir, entries[:half])  # the last one got OK ...
+        agent.kill9()                                                     # ... then the crash
+        agent.start()
+        after_crash = usage_lines(agent.scrape_text())
+        c.check(after_crash == control_text and len(after_crash) > 5,
+                "gRPC %s: after kill -9 the values are those acknowledged (%d vs %d lines)" % (run, len(after_crash), len(control_text)))
+        harness.replay_grpc(a.grpc_send, agent, run_dir, entries[half - 1:])
+        expected.check(c, agent.scrape(), want, "gRPC " + run + " continued after kill -9 (the last OK retried)")
+    finally:
+        agent.cleanup()
+else:
+    c.check(False, "--grpc-send is needed for the OTLP/gRPC round")
 c.finish()
