@@ -36,11 +36,9 @@ std::string sha256(std::string_view data) {
 bool BasicAuth::allowed(const std::string& authorization) {
   if (users_.empty()) return false;
   const std::string_view header = util::trim(authorization);
-  constexpr std::string_view kScheme = "basic ";
-  if (header.size() <= kScheme.size() || util::lower(header.substr(0, kScheme.size())) != kScheme) {
-    return false;
-  }
-  const std::string decoded = base64_decode(util::trim(header.substr(kScheme.size())));
+  const auto credentials = util::credentials_after(header, "basic ");
+  if (!credentials) return false;
+  const std::string decoded = base64_decode(util::trim(*credentials));
   const auto colon = decoded.find(':');
   if (colon == std::string::npos) return false;
   const std::string user = decoded.substr(0, colon);

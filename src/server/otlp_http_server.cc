@@ -149,25 +149,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     lowest().expires_after(shared_.options.idle_timeout);
     if constexpr (kTls) {
       // Decrypted bytes may wait inside the TLS layer, unseen by the socket: read, do not poll.
-      stream_.async_read_some(buffer_.prepare(1024),
-                              [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-                                if (ec) return;  // closed, or idle too long: the connection ends
-                                self->buffer_.commit(n);
-                                self->read_head();
-                              });
+      read_first(1024);
     } else {
       // Wait without a buffer, then take a typical export (a few KiB) in one read.
-      lowest().socket().async_wait(
-          tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
-            if (ec) return;
-            self->stream_.async_read_some(
-                self->buffer_.prepare(kFirstRead), [self](beast::error_code rec, size_t n) {
-                  if (rec) return;  // closed, or idle too long: the connection ends
-                  self->buffer_.commit(n);
-                  self->read_head();
-                });
-          });
+      lowest().socket().async_wait(tcp::socket::wait_read,
+                                   [self = this->shared_from_this()](beast::error_code ec) {
+                                     if (!ec) self->read_first(kFirstRead);
+                                   });
     }
+  }
+
+  void read_first(size_t size) {
+    stream_.async_read_some(buffer_.prepare(size),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return;  // closed, or idle too long: the connection ends
+                              self->buffer_.commit(n);
+                              self->read_head();
+                            });
   }
 
   void read_head() {

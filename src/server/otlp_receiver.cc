@@ -74,14 +74,11 @@ HttpAnswer plain(int status, std::string body) {
 
 bool bearer_allowed(std::string_view header, const std::vector<std::string>& tokens) {
   if (tokens.empty()) return true;
-  constexpr std::string_view kBearer = "bearer ";
-  if (header.size() <= kBearer.size() || util::lower(header.substr(0, kBearer.size())) != kBearer) {
-    return false;
-  }
-  const std::string_view presented = header.substr(kBearer.size());
+  const auto presented = util::credentials_after(header, "bearer ");
+  if (!presented) return false;
   bool ok = false;
   for (const auto& t : tokens)
-    ok |= util::constant_time_equal(presented, t);  // no early exit
+    ok |= util::constant_time_equal(*presented, t);  // no early exit
   return ok;
 }
 
@@ -96,9 +93,7 @@ OtlpReceiver::OtlpReceiver(ingest::OtlpSink& sink, metrics::AgentMetrics& metric
 bool OtlpReceiver::credentials_allowed(std::string_view authorization) const {
   const bool tokens = !options_.auth_tokens.empty();
   if (!basic_auth_ && !tokens) return true;
-  constexpr std::string_view kBasic = "basic ";
-  if (basic_auth_ && authorization.size() > kBasic.size() &&
-      util::lower(authorization.substr(0, kBasic.size())) == kBasic) {
+  if (basic_auth_ && util::credentials_after(authorization, "basic ")) {
     return basic_auth_->allowed(std::string(authorization));
   }
   return tokens && bearer_allowed(authorization, options_.auth_tokens);

@@ -229,10 +229,6 @@ void LedgerJournal::clear() {
   rows_ = 0;
 }
 
-size_t LedgerJournal::row_count() const {
-  return rows_;
-}
-
 LedgerRows LedgerJournal::rows() const {
   LedgerRows out;
   append_rows(actors_, out.actors);

@@ -26,7 +26,6 @@ class LedgerJournal {
   void add(const Batch& batch);
   bool empty() const;
   void clear();
-  size_t row_count() const;
 
   // Every pending row, each key once (its latest value).
   LedgerRows rows() const;

@@ -432,14 +432,13 @@ void Store::write(const Batch& b) {
         }
       }
       if (!b.seen.empty()) {
-        std::string keys(b.seen.size() * sizeof(SeenRow), '\0');
-        int64_t newest = 0;
-        for (size_t i = 0; i < b.seen.size(); ++i) {
-          std::memcpy(keys.data() + i * sizeof(SeenRow), &b.seen[i], sizeof(SeenRow));
-          newest = std::max(newest, b.seen[i].seen_at);
-        }
+        const auto newest = std::max_element(
+            b.seen.begin(), b.seen.end(),
+            [](const SeenRow& x, const SeenRow& y) { return x.seen_at < y.seen_at; });
+        const std::string_view keys(reinterpret_cast<const char*>(b.seen.data()),
+                                    b.seen.size() * sizeof(SeenRow));
         Stmt& s = impl_->cached("INSERT INTO seen_blocks(newest, keys) VALUES(?1, ?2)");
-        s.bind(1, newest).bind_blob(2, keys).run();
+        s.bind(1, newest->seen_at).bind_blob(2, keys).run();
       }
       if (!b.identities.empty()) {
         Stmt& s = impl_->cached(

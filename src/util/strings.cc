@@ -12,6 +12,14 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+std::optional<std::string_view> credentials_after(std::string_view header,
+                                                  std::string_view scheme) {
+  if (header.size() <= scheme.size() || lower(header.substr(0, scheme.size())) != scheme) {
+    return std::nullopt;
+  }
+  return header.substr(scheme.size());
+}
+
 std::string_view trim(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   size_t b = 0, e = s.size();

@@ -17,7 +17,11 @@ def usage_lines(text):
     return sorted(l for l in text.splitlines() if l.startswith("claude_code_") and not l.startswith("claude_code_exporter_"))
 
 
-for run in ("pb-cumulative", "json-delta", "pb-oauth"):
+def crashed_after_ack(label, run, send):
+    """Sends the first half of a run with `send`, kills the agent with kill -9 right after the last
+    answer and starts it again: its values must be those of an agent that got the same half
+    without a crash. Returns the restarted agent, the run's entries, the half and the expected
+    totals."""
     run_dir = os.path.join(runs_dir, run)
     entries = harness.run_entries(run_dir)
     half = len(entries) // 2
@@ -32,12 +36,22 @@ for run in ("pb-cumulative", "json-delta", "pb-oauth"):
 
     agent = Agent(a.binary).start()
     try:
-        harness.replay(agent, run_dir, entries[:half])  # the last one was answered 200 ...
-        agent.kill9()                                     # ... and the process dies at once
+        send(agent, run_dir, entries[:half])  # the last one was answered ...
+        agent.kill9()                         # ... and the process dies at once
         agent.start()
+    except BaseException:
+        agent.cleanup()
+        raise
+    after_crash = usage_lines(agent.scrape_text())
+    c.check(after_crash == control_text and len(after_crash) > 5,
+            "%s: after kill -9 the values are those acknowledged (%d vs %d lines)" % (label, len(after_crash), len(control_text)))
+    return agent, run_dir, entries, half, want
+
+
+for run in ("pb-cumulative", "json-delta", "pb-oauth"):
+    agent, run_dir, entries, half, want = crashed_after_ack(run, run, harness.replay)
+    try:
         after_crash = usage_lines(agent.scrape_text())
-        c.check(after_crash == control_text and len(after_crash) > 5,
-                "%s: after kill -9 the values are those acknowledged (%d vs %d lines)" % (run, len(after_crash), len(control_text)))
         # The client retries the last request (it never heard back, as far as it knows): no change.
         harness.replay(agent, run_dir, entries[half - 1:half])
         c.check(usage_lines(agent.scrape_text()) == after_crash, "%s: a retry after the crash counts once" % run)
@@ -54,26 +68,12 @@ for run in ("pb-cumulative", "json-delta", "pb-oauth"):
 # The same over OTLP/gRPC: OK is sent only after the commit, so a kill -9 right after an OK
 # loses nothing either.
 if a.grpc_send:
-    run = "pb-cumulative"
-    run_dir = os.path.join(runs_dir, run)
-    entries = harness.run_entries(run_dir)
-    half = len(entries) // 2
-    with open(os.path.join(run_dir, "expected-totals.json")) as f:
-        want = json.load(f)
-    control = Agent(a.binary).start()
-    harness.replay(control, run_dir, entries[:half])
-    control_text = usage_lines(control.scrape_text())
-    control.cleanup()
-    agent = Agent(a.binary).start()
+    def send_grpc(agent, run_dir, entries):
+        harness.replay_grpc(a.grpc_send, agent, run_dir, entries)
+    agent, run_dir, entries, half, want = crashed_after_ack("gRPC pb-cumulative", "pb-cumulative", send_grpc)
     try:
-        harness.replay_grpc(a.grpc_send, agent, run_dir, entries[:half])  # the last one got OK ...
-        agent.kill9()                                                     # ... then the crash
-        agent.start()
-        after_crash = usage_lines(agent.scrape_text())
-        c.check(after_crash == control_text and len(after_crash) > 5,
-                "gRPC %s: after kill -9 the values are those acknowledged (%d vs %d lines)" % (run, len(after_crash), len(control_text)))
-        harness.replay_grpc(a.grpc_send, agent, run_dir, entries[half - 1:])
-        expected.check(c, agent.scrape(), want, "gRPC " + run + " continued after kill -9 (the last OK retried)")
+        send_grpc(agent, run_dir, entries[half - 1:])
+        expected.check(c, agent.scrape(), want, "gRPC pb-cumulative continued after kill -9 (the last OK retried)")
     finally:
         agent.cleanup()
 else:

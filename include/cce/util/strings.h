@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,11 @@ std::string lower(std::string_view s);
 std::string_view trim(std::string_view s);
 // Lower-case hexadecimal of raw bytes.
 std::string hex(std::string_view bytes);
+
+// The credentials of an Authorization header value of one scheme: what follows `scheme`
+// (lower case with its space, e.g. "basic "; matched ASCII case-insensitively). nullopt for
+// another scheme, or nothing after it.
+std::optional<std::string_view> credentials_after(std::string_view header, std::string_view scheme);
 
 // Equality that takes as long whatever the inputs share, for secrets.
 bool constant_time_equal(std::string_view a, std::string_view b);
