@@ -11,7 +11,8 @@
 
 namespace cce::admin {
 
-struct UsageReportClient::Impl {
+struct ApiClient::Impl {
+  std::string section;
   std::string base_url;
   std::string path_prefix;
   std::string api_key;
@@ -20,9 +21,10 @@ struct UsageReportClient::Impl {
   std::unique_ptr<httplib::Client> http;
 };
 
-UsageReportClient::UsageReportClient(std::string base_url, std::string api_key,
-                                     std::chrono::milliseconds timeout, size_t max_response_bytes)
+ApiClient::ApiClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout,
+                     size_t max_response_bytes, std::string section)
     : impl_(std::make_unique<Impl>()) {
+  impl_->section = std::move(section);
   impl_->timeout = timeout;
   impl_->max_response_bytes = max_response_bytes;
   while (!base_url.empty() && base_url.back() == '/')
@@ -43,13 +45,17 @@ UsageReportClient::UsageReportClient(std::string base_url, std::string api_key,
   impl_->http->enable_server_certificate_verification(true);
 }
 
-UsageReportClient::~UsageReportClient() = default;
+ApiClient::~ApiClient() = default;
 
-HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
-  httplib::Params params{{"starting_at", day.str()}, {"limit", std::to_string(kPageLimit)}};
-  if (!cursor.empty()) params.emplace("page", cursor);
-  const std::string path = impl_->path_prefix + "/v1/organizations/usage_report/claude_code?" +
-                           httplib::detail::params_to_query_str(params);
+HttpResult ApiClient::get(const std::string& api_path, const QueryParams& params) {
+  // In the given order (httplib::Params would sort them), each part percent-encoded.
+  std::string path = impl_->path_prefix + api_path;
+  char sep = '?';
+  for (const auto& [k, v] : params) {
+    path += sep;
+    path += httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
+    sep = '&';
+  }
   httplib::Headers headers{{"x-api-key", impl_->api_key},
                            {"anthropic-version", "2023-06-01"},
                            {"User-Agent", std::string(util::user_agent())},
@@ -107,11 +113,11 @@ HttpResult UsageReportClient::fetch(util::Date day, const std::string& cursor) {
     out.body.clear();
     if (too_large) {
       out.reason = "too_large";
-      out.error = "the response is larger than admin_api.max_response_bytes (" +
+      out.error = "the response is larger than " + impl_->section + ".max_response_bytes (" +
                   std::to_string(max) + " bytes)";
     } else if (expired) {
       out.reason = "deadline";
-      out.error = "no complete answer within admin_api.request_timeout (" +
+      out.error = "no complete answer within " + impl_->section + ".request_timeout (" +
                   std::to_string(impl_->timeout.count()) + " ms)";
     } else {
       out.error = httplib::to_string(res.error());

@@ -6,45 +6,14 @@
 #include "cce/usage/identity.h"
 #include "cce/usage/model_id.h"
 #include "cce/util/strings.h"
+#include "src/admin/json_fields.h"
 
 namespace cce::admin {
 namespace {
 
 using nlohmann::json;
 using usage::Quantity;
-
-struct RecordError {
-  std::string message;
-};
-
-// A non-negative finite number (integer or not: cents may be fractional).
-double number(const json& obj, const char* key, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return 0;
-  if (!it->is_number()) throw RecordError{where + "." + key + " is not a number"};
-  const double v = it->get<double>();
-  if (!std::isfinite(v) || v < 0) throw RecordError{where + "." + key + " is negative"};
-  return v;
-}
-
-const json& object(const json& obj, const char* key, const std::string& where, bool required) {
-  static const json kEmpty = json::object();
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    if (required) throw RecordError{where + "." + key + " is missing"};
-    return kEmpty;
-  }
-  if (!it->is_object()) throw RecordError{where + "." + key + " is not an object"};
-  return *it;
-}
-
-std::string string_field(const json& obj, const char* key, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    throw RecordError{where + "." + key + " is missing"};
-  }
-  return it->get<std::string>();
-}
+using namespace json_fields;
 
 usage::ActorId actor_of(const json& rec) {
   const json& actor = object(rec, "actor", "", true);
@@ -56,16 +25,6 @@ usage::ActorId actor_of(const json& rec) {
     return {usage::ActorType::kApiKey, string_field(actor, "api_key_name", "actor")};
   }
   throw RecordError{"actor.type \"" + type + "\" is neither user_actor nor api_actor"};
-}
-
-// "edit_tool" -> "edit"; an unknown future key keeps its name without the suffix.
-std::string tool_label(const std::string& key) {
-  constexpr std::string_view kSuffix = "_tool";
-  if (key.size() > kSuffix.size() &&
-      key.compare(key.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
-    return key.substr(0, key.size() - kSuffix.size());
-  }
-  return key;
 }
 
 void parse_record(const json& rec, util::Date day, const usage::ValueLimits& limits,
@@ -155,6 +114,11 @@ std::variant<Page, PageError> parse_page(std::string_view body, util::Date day,
   size_t i = 0;
   for (const auto& rec : doc["data"]) {
     ++page.records;
+    if (page.organization_id.empty() && rec.is_object()) {
+      if (auto o = rec.find("organization_id"); o != rec.end() && o->is_string()) {
+        page.organization_id = o->get<std::string>();
+      }
+    }
     try {
       parse_record(rec, day, limits, page.observations);
     } catch (const RecordError& e) {

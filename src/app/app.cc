@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cce/admin/analytics_source.h"
 #include "cce/admin/client.h"
 #include "cce/admin/poller.h"
+#include "cce/admin/usage_report_source.h"
 #include "cce/app/landing_page.h"
 #include "cce/ingest/persistence.h"
 #include "cce/ingest/pipeline.h"
@@ -98,14 +100,25 @@ struct App::Impl {
   metrics::UsageCollector collector;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<ingest::Pipeline> pipeline;
-  std::unique_ptr<admin::UsageReportClient> admin_client;
-  std::unique_ptr<admin::Poller> poller;
+  // One per organization API source with a key: its client, what it reads, its poller.
+  struct ApiPolling {
+    std::string section;
+    std::unique_ptr<admin::ApiClient> client;
+    std::unique_ptr<admin::DaySource> source;
+    std::unique_ptr<admin::Poller> poller;
+    metrics::ApiSourceMetrics* metrics = nullptr;
+  };
+  std::vector<ApiPolling> api_polling;
+  admin::OrganizationClaims organizations;
   server::InflightBudget inflight;
   std::unique_ptr<server::ExpositionCache> exposition;
   std::unique_ptr<server::OtlpReceiver> otlp_receiver;
   std::unique_ptr<server::OtlpHttpServer> otlp_listener;
   std::unique_ptr<server::OtlpGrpcServer> grpc_listener;
   server::HttpListener metrics_listener;
+  const config::Config::ApiSource& config_of(std::string_view section) const {
+    return section == "admin_api" ? config.admin_api : config.enterprise_analytics;
+  }
   std::atomic<bool> ready{false};
   std::atomic<bool> started{false};
   double started_at = 0;
@@ -147,12 +160,12 @@ void App::start() {
                                info.last_logs = s.agent_metrics.otlp_last_received("logs");
                                info.actors = s.ledger.actor_count();
                                info.store_path = s.config.store.path;
-                               info.admin_polling = s.config.admin_api.polling();
-                               info.admin_base_url = s.config.admin_api.base_url;
-                               info.admin_last_success = s.agent_metrics.admin_last_success();
-                               info.admin_newest_date = s.agent_metrics.admin_newest_date();
-                               info.admin_backfill_remaining =
-                                   s.agent_metrics.admin_backfill_remaining();
+                               for (const auto& p : s.api_polling) {
+                                 info.apis.push_back({p.section, s.config_of(p.section).base_url,
+                                                      p.metrics->last_success(),
+                                                      p.metrics->newest_date(),
+                                                      p.metrics->backfill_remaining()});
+                               }
                                return render_landing_page(info);
                              },
                              [this]() -> std::string {
@@ -189,33 +202,54 @@ void App::start() {
                  m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required",
                  describe_web(m.config.otlp.web));
   }
-  const auto& a = m.config.admin_api;
-  if (a.polling()) {
-    m.admin_client = std::make_unique<admin::UsageReportClient>(
-        a.base_url, a.key, a.request_timeout, a.max_response_bytes);
+  start_api_polling();
+  m.ready = true;
+}
+
+void App::start_api_polling() {
+  auto& m = *impl_;
+  struct Kind {
+    const char* section;
+    const char* env;
+  };
+  for (const Kind& kind : {Kind{"admin_api", "ANTHROPIC_ADMIN_API_KEY"},
+                           Kind{"enterprise_analytics", "ANTHROPIC_ANALYTICS_API_KEY"}}) {
+    const config::Config::ApiSource& a = m.config_of(kind.section);
+    if (!a.polling()) {
+      if (!a.enabled) {
+        spdlog::info("{}: disabled ({}.enabled = false)", kind.section, kind.section);
+      } else if (std::string_view(kind.section) == "admin_api") {
+        spdlog::info("{}: not polling: no key (set {} or {}.key_file)", kind.section, kind.env,
+                     kind.section);
+      }
+      continue;
+    }
+    Impl::ApiPolling p;
+    p.section = kind.section;
+    p.metrics = &m.agent_metrics.api_source(p.section);
+    p.client = std::make_unique<admin::ApiClient>(a.base_url, a.key, a.request_timeout,
+                                                  a.max_response_bytes, p.section);
     admin::PollerOptions options;
     options.backfill_days = a.backfill_days;
     options.poll_interval = a.poll_interval;
     options.refresh_days = a.refresh_days;
-    options.min_request_interval = a.min_request_interval;
-    options.retry_backoff = a.retry_backoff;
-    options.retry_backoff_max = a.retry_backoff_max;
-    options.max_attempts = a.max_attempts;
-    options.max_pages_per_day = a.max_pages_per_day;
-    options.max_retry_after = a.max_retry_after;
-    options.limits = m.config.limits;
-    m.poller = std::make_unique<admin::Poller>(options, *m.admin_client, *m.pipeline,
-                                               m.agent_metrics, *m.clock, a.key);
-    m.poller->start();
-    spdlog::info("admin_api: polling {} every {} (key from {})", a.base_url,
+    options.requests = {a.min_request_interval, a.retry_backoff, a.retry_backoff_max,
+                        a.max_attempts, a.max_retry_after};
+    if (p.section == "admin_api") {
+      p.source = std::make_unique<admin::UsageReportSource>(*p.client, a.max_pages_per_day,
+                                                            m.config.limits);
+    } else {
+      p.source =
+          std::make_unique<admin::AnalyticsSource>(*p.client, a.max_pages_per_day, m.config.limits);
+      options.backfill_floor = admin::AnalyticsSource::kFirstDay;
+    }
+    p.poller = std::make_unique<admin::Poller>(p.section, options, *p.source, *m.pipeline,
+                                               *p.metrics, *m.clock, a.key, &m.organizations);
+    p.poller->start();
+    spdlog::info("{}: polling {} every {} (key from {})", p.section, a.base_url,
                  util::format_duration(a.poll_interval), a.key_source);
-  } else if (!a.enabled) {
-    spdlog::info("admin_api: disabled (admin_api.enabled = false)");
-  } else {
-    spdlog::info(
-        "admin_api: not polling: no key (set ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)");
+    m.api_polling.push_back(std::move(p));
   }
-  m.ready = true;
 }
 
 void App::stop() {
@@ -225,7 +259,8 @@ void App::stop() {
   // Order matters: stop taking data, drain the writer, then close the store.
   if (m.otlp_listener) m.otlp_listener->stop();
   if (m.grpc_listener) m.grpc_listener->stop();
-  if (m.poller) m.poller->stop();
+  for (auto& p : m.api_polling)
+    p.poller->stop();
   if (m.pipeline) m.pipeline->stop();
   m.metrics_listener.stop();
   if (m.store) {

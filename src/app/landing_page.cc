@@ -62,25 +62,28 @@ std::string render_landing_page(const LandingInfo& i) {
   } else {
     h += "<tr><td>OpenTelemetry (OTLP/HTTP)</td><td>disabled</td><td></td></tr>";
   }
-  if (i.admin_polling) {
+  for (const auto& a : i.apis) {
     std::string newest = "none yet";
-    if (i.admin_newest_date > 0) {
-      std::time_t d = static_cast<std::time_t>(i.admin_newest_date);
+    if (a.newest_date > 0) {
+      std::time_t d = static_cast<std::time_t>(a.newest_date);
       std::tm tm{};
       gmtime_r(&d, &tm);
       char buf[16];
       std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
       newest = buf;
     }
-    h += "<tr><td>Admin API</td><td>polling " + escape(i.admin_base_url) +
-         (i.admin_backfill_remaining > 0
-              ? ", backfill: " + std::to_string(static_cast<int>(i.admin_backfill_remaining)) +
+    const char* title = a.section == "admin_api" ? "Admin API" : "Enterprise Analytics API";
+    h += std::string("<tr><td>") + title + "</td><td>polling " + escape(a.base_url) +
+         (a.backfill_remaining > 0
+              ? ", backfill: " + std::to_string(static_cast<int>(a.backfill_remaining)) +
                     " days to go"
               : ", backfill complete") +
-         "</td><td>last success: " + when(i.admin_last_success, i.now) +
+         "</td><td>last success: " + when(a.last_success, i.now) +
          "<br>newest date with data: " + newest + "</td></tr>";
-  } else {
-    h += "<tr><td>Admin API</td><td>not polling (no Admin key configured)</td><td></td></tr>";
+  }
+  if (i.apis.empty()) {
+    h += "<tr><td>Organization API</td><td>not polling (no Admin or Enterprise Analytics key "
+         "configured)</td><td></td></tr>";
   }
   h += "</table>";
   h += "<p>Actors known: " + std::to_string(i.actors) + ". Store: " + escape(i.store_path) + "</p>";

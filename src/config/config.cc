@@ -414,33 +414,35 @@ void walk(Visit&& section, Config& c) {
     s.string_map("aliases", c.identity.aliases);
     s.string_list("team_attributes", c.identity.team_attributes);
   });
-  section("admin_api", [&](auto& s) {
-    auto& a = c.admin_api;
-    s.boolean("enabled", a.enabled);
-    s.string("base_url", a.base_url);
-    s.string("key_file", a.key_file);
-    s.integer("backfill_days", a.backfill_days, 0, 1000, "a number of days");
-    s.duration("poll_interval", a.poll_interval, milliseconds(1000));
-    s.integer("refresh_days", a.refresh_days, 1, 31, "a number of days");
-    s.duration("min_request_interval", a.min_request_interval, milliseconds(0));
-    s.duration("request_timeout", a.request_timeout, milliseconds(100));
-    s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
-    s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
-    s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
-    s.integer("max_response_bytes", a.max_response_bytes, 1024, int64_t{1} << 32,
-              "a number of bytes");
-    s.integer("max_pages_per_day", a.max_pages_per_day, 1, 1000000, "a number of pages");
-    s.duration("max_retry_after", a.max_retry_after, milliseconds(1000));
-    const std::string& url = a.base_url;
-    const bool https = url.rfind("https://", 0) == 0;
-    const bool http = url.rfind("http://", 0) == 0;
-    s.check("base_url", https || http,
-            "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
-    // The Admin key must never cross a network in clear text; plain HTTP is for a local test
-    // server only.
-    s.check("base_url", !http || is_loopback_url(url),
-            "plain http:// is only allowed to a loopback address; use https://");
-  });
+  for (auto [name, a] : {std::pair{"admin_api", &c.admin_api},
+                         std::pair{"enterprise_analytics", &c.enterprise_analytics}}) {
+    section(name, [&, a = a](auto& s) {
+      s.boolean("enabled", a->enabled);
+      s.string("base_url", a->base_url);
+      s.string("key_file", a->key_file);
+      s.integer("backfill_days", a->backfill_days, 0, 1000, "a number of days");
+      s.duration("poll_interval", a->poll_interval, milliseconds(1000));
+      s.integer("refresh_days", a->refresh_days, 1, 31, "a number of days");
+      s.duration("min_request_interval", a->min_request_interval, milliseconds(0));
+      s.duration("request_timeout", a->request_timeout, milliseconds(100));
+      s.duration("retry_backoff", a->retry_backoff, milliseconds(0));
+      s.duration("retry_backoff_max", a->retry_backoff_max, milliseconds(0));
+      s.integer("max_attempts", a->max_attempts, 1, 100, "a number of attempts");
+      s.integer("max_response_bytes", a->max_response_bytes, 1024, int64_t{1} << 32,
+                "a number of bytes");
+      s.integer("max_pages_per_day", a->max_pages_per_day, 1, 1000000, "a number of pages");
+      s.duration("max_retry_after", a->max_retry_after, milliseconds(1000));
+      const std::string& url = a->base_url;
+      const bool https = url.rfind("https://", 0) == 0;
+      const bool http = url.rfind("http://", 0) == 0;
+      s.check("base_url", https || http,
+              "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
+      // The key must never cross a network in clear text; plain HTTP is for a local test
+      // server only.
+      s.check("base_url", !http || is_loopback_url(url),
+              "plain http:// is only allowed to a loopback address; use https://");
+    });
+  }
   section("merge", [&](auto& s) { s.boolean("otel_for_today", c.merge.otel_for_today); });
   section("pricing", [&](auto& s) {
     s.choice("cache_write_ttl", c.pricing.cache_write_ttl, kCacheTtls);
@@ -533,11 +535,14 @@ Config parse(const std::string& toml_text, const std::string& origin) {
       },
       c);
   top.reject_unknown();
-  if (c.admin_api.backfill_days > c.store.retention_days) {
-    throw ConfigError(
-        origin + ": admin_api.backfill_days (" + std::to_string(c.admin_api.backfill_days) +
-        ") must not exceed store.retention_days (" + std::to_string(c.store.retention_days) +
-        "): days older than the retention are not kept");
+  for (auto [name, a] : {std::pair{"admin_api", &c.admin_api},
+                         std::pair{"enterprise_analytics", &c.enterprise_analytics}}) {
+    if (a->backfill_days > c.store.retention_days) {
+      throw ConfigError(
+          origin + ": " + name + ".backfill_days (" + std::to_string(a->backfill_days) +
+          ") must not exceed store.retention_days (" + std::to_string(c.store.retention_days) +
+          "): days older than the retention are not kept");
+    }
   }
   std::vector<std::pair<const char*, const ListenAddress*>> listeners{
       {"exposition.listen", &c.exposition.listen}};
@@ -567,6 +572,78 @@ Config load_file(const std::string& path) {
   return parse(ss.str(), path);
 }
 
+namespace {
+
+// Reads a source's key from its environment variable, else from its key_file.
+void load_key(Config::ApiSource& source, const std::string& section, const char* env_name,
+              const std::string& what, const std::function<const char*(const char*)>& getenv) {
+  if (const char* env = getenv(env_name); env && *env) {
+    source.key = std::string(util::trim(env));
+    source.key_source = env_name;
+  } else if (!source.key_file.empty()) {
+    std::ifstream in(source.key_file);
+    if (!in) {
+      throw ConfigError(section + ".key_file: cannot read \"" + source.key_file +
+                        "\"; it must hold " + what);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    source.key = std::string(util::trim(ss.str()));
+    source.key_source = section + ".key_file (" + source.key_file + ")";
+    if (source.key.empty()) {
+      throw ConfigError(section + ".key_file: \"" + source.key_file + "\" is empty; put " + what +
+                        " in it");
+    }
+  }
+}
+
+constexpr const char* kWhereAdminKeys =
+    "An organization admin creates Admin API keys (sk-ant-admin…) in the Claude Console under "
+    "Settings → Admin keys.";
+constexpr const char* kWhereAnalyticsKeys =
+    "The organization's primary owner creates Enterprise Analytics keys (sk-ant-api01…, scope "
+    "read:analytics; add read:spend_limits for spend caps) at claude.ai → Organization settings "
+    "→ API.";
+
+// The two kinds of organization key cannot stand in for each other: say which belongs where
+// (by prefix; the key itself is never printed).
+void check_key_kinds(const Config& config) {
+  const auto& admin = config.admin_api;
+  const auto& analytics = config.enterprise_analytics;
+  auto starts = [](const std::string& key, const char* prefix) {
+    return key.rfind(prefix, 0) == 0;
+  };
+  if (starts(admin.key, "sk-ant-api01-")) {
+    throw ConfigError(admin.key_source +
+                      " holds a claude.ai Enterprise key (sk-ant-api01…), but the Claude Code "
+                      "usage report needs an Admin API key (sk-ant-admin…). An Enterprise key "
+                      "belongs in [enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
+                      "enterprise_analytics.key_file). " +
+                      std::string(kWhereAdminKeys));
+  }
+  if (starts(admin.key, "sk-ant-api") || starts(admin.key, "sk-ant-oat")) {
+    throw ConfigError(admin.key_source +
+                      " holds a regular API key (sk-ant-api…), but the Claude Code usage report "
+                      "needs an Admin API key (sk-ant-admin…). " +
+                      std::string(kWhereAdminKeys));
+  }
+  if (starts(analytics.key, "sk-ant-admin")) {
+    throw ConfigError(analytics.key_source +
+                      " holds an Admin API key (sk-ant-admin…), which cannot read the Enterprise "
+                      "Analytics API; it belongs in [admin_api] (ANTHROPIC_ADMIN_API_KEY or "
+                      "admin_api.key_file). " +
+                      std::string(kWhereAnalyticsKeys));
+  }
+  if (starts(analytics.key, "sk-ant-api03-") || starts(analytics.key, "sk-ant-oat")) {
+    throw ConfigError(analytics.key_source +
+                      " holds a regular API key or OAuth token, which cannot read the Enterprise "
+                      "Analytics API. " +
+                      std::string(kWhereAnalyticsKeys));
+  }
+}
+
+}  // namespace
+
 void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv) {
   auto split = [](const std::string& s, char sep) {
     std::vector<std::string> out;
@@ -587,25 +664,10 @@ void apply_environment(Config& config, const std::function<const char*(const cha
       config.otlp.auth_tokens.push_back(t);
   }
   auto trim = [](std::string_view v) { return std::string(util::trim(v)); };
-  auto& admin = config.admin_api;
-  if (const char* env = getenv("ANTHROPIC_ADMIN_API_KEY"); env && *env) {
-    admin.key = trim(env);
-    admin.key_source = "ANTHROPIC_ADMIN_API_KEY";
-  } else if (!admin.key_file.empty()) {
-    std::ifstream in(admin.key_file);
-    if (!in) {
-      throw ConfigError("admin_api.key_file: cannot read \"" + admin.key_file +
-                        "\"; it must hold the Admin API key (sk-ant-admin…)");
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    admin.key = trim(ss.str());
-    admin.key_source = "admin_api.key_file (" + admin.key_file + ")";
-    if (admin.key.empty()) {
-      throw ConfigError("admin_api.key_file: \"" + admin.key_file +
-                        "\" is empty; put the Admin API key (sk-ant-admin…) in it");
-    }
-  }
+  load_key(config.admin_api, "admin_api", "ANTHROPIC_ADMIN_API_KEY",
+           "the Admin API key (sk-ant-admin…)", getenv);
+  load_key(config.enterprise_analytics, "enterprise_analytics", "ANTHROPIC_ANALYTICS_API_KEY",
+           "the Enterprise Analytics API key (sk-ant-api01…)", getenv);
   auto& privacy = config.privacy;
   if (const char* env = getenv("CLAUDE_CODE_EXPORTER_PRIVACY_KEY"); env && *env) {
     privacy.hash_key = trim(env);
@@ -623,12 +685,7 @@ void apply_environment(Config& config, const std::function<const char*(const cha
         "privacy.actor_label = \"hash\" needs a secret key of at least 16 characters: set "
         "CLAUDE_CODE_EXPORTER_PRIVACY_KEY or privacy.hash_key_file (e.g. openssl rand -hex 32)");
   }
-  if (admin.key.rfind("sk-ant-api", 0) == 0) {
-    throw ConfigError(admin.key_source +
-                      " holds a regular API key (sk-ant-api…), but the Claude Code usage report "
-                      "needs an Admin API key (sk-ant-admin…). An organization admin creates one "
-                      "in the Claude Console under Settings → Admin keys.");
-  }
+  check_key_kinds(config);
   for (auto [file, web] : {std::pair{&config.otlp.web_config_file, &config.otlp.web},
                            {&config.exposition.web_config_file, &config.exposition.web}}) {
     if (!file->empty()) *web = load_web_config(*file);

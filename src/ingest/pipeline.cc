@@ -64,17 +64,18 @@ void Pipeline::discarded_spans(size_t n) {
 }
 
 bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                               std::optional<BackfillProgress> progress) {
+                               std::optional<BackfillProgress> progress,
+                               const std::string& state_key) {
   std::promise<bool> stored;
   auto future = stored.get_future();
-  submit(ApiDay{day, std::move(observations), progress},
+  submit(ApiDay{day, std::move(observations), progress, state_key},
          [&stored](IngestReply r) { stored.set_value(r.stored); });
   return future.get();
 }
 
-bool Pipeline::save_progress(const BackfillProgress& progress) {
+bool Pipeline::save_progress(const std::string& state_key, const BackfillProgress& progress) {
   try {
-    store_.set_state(kBackfillStateKey, progress.serialize());
+    store_.set_state(state_key, progress.serialize());
     return true;
   } catch (const std::exception& e) {
     store_failed("could not save the backfill progress", e);
@@ -82,8 +83,8 @@ bool Pipeline::save_progress(const BackfillProgress& progress) {
   }
 }
 
-std::optional<BackfillProgress> Pipeline::load_progress() {
-  auto s = store_.get_state(kBackfillStateKey);
+std::optional<BackfillProgress> Pipeline::load_progress(const std::string& state_key) {
+  auto s = store_.get_state(state_key);
   return s ? BackfillProgress::parse(*s) : std::nullopt;
 }
 
@@ -177,10 +178,10 @@ void Pipeline::process_api_day(Job& job) {
   usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
   try {
     store::Batch batch = to_batch(changes);
-    if (d.progress) batch.state.emplace_back(kBackfillStateKey, d.progress->serialize());
+    if (d.progress) batch.state.emplace_back(d.state_key, d.progress->serialize());
     store_.write(batch);
   } catch (const std::exception& e) {
-    store_failed("could not commit Admin API day " + d.day.str(), e);
+    store_failed("could not commit API day " + d.day.str(), e);
     job.done(IngestReply{false, 0, {}});
     return;
   }

@@ -80,53 +80,45 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                                   "otlp.max_inflight_bytes.")
                               .Register(*registry_)
                               .Add({});
+  // One set of families for every organization API source, told apart by `api`.
   admin_requests_ = &BuildCounter()
                          .Name("claude_code_exporter_admin_api_requests_total")
                          .Help(
-                             "Admin API requests made, by HTTP status code (\"network\": no "
+                             "Organization API requests made, by source (api: admin_api, "
+                             "enterprise_analytics) and HTTP status code (\"network\": no "
                              "answer).")
                          .Register(*registry_);
   admin_failures_ = &BuildCounter()
                          .Name("claude_code_exporter_admin_api_failures_total")
                          .Help(
-                             "Admin API requests that failed, by reason: rate_limited, "
-                             "server_error, network, malformed, auth, client_error.")
+                             "Organization API requests that failed, and days skipped, by "
+                             "source and reason (docs/metrics.md lists them).")
                          .Register(*registry_);
   admin_records_skipped_ = &BuildCounter()
                                 .Name("claude_code_exporter_admin_api_records_skipped_total")
                                 .Help(
-                                    "Admin API records that did not fit the schema and were "
-                                    "skipped (the rest of their page was kept).")
-                                .Register(*registry_)
-                                .Add({});
+                                    "Organization API records that did not fit the schema and "
+                                    "were skipped (the rest of their page was kept).")
+                                .Register(*registry_);
   admin_last_success_ = &BuildGauge()
                              .Name("claude_code_exporter_admin_api_last_success_timestamp_seconds")
                              .Help(
-                                 "When a day was last fetched from the Admin API completely "
-                                 "(Unix time; 0 = never).")
-                             .Register(*registry_)
-                             .Add({});
+                                 "When a day was last fetched from the organization API "
+                                 "completely (Unix time; 0 = never).")
+                             .Register(*registry_);
   admin_newest_date_ = &BuildGauge()
                             .Name("claude_code_exporter_admin_api_newest_date_timestamp_seconds")
                             .Help(
-                                "Start (UTC midnight) of the newest day the Admin API returned "
-                                "data for (Unix time; 0 = none yet).")
-                            .Register(*registry_)
-                            .Add({});
+                                "Start (UTC midnight) of the newest day the organization API "
+                                "returned data for (Unix time; 0 = none yet).")
+                            .Register(*registry_);
   admin_backfill_remaining_ =
       &BuildGauge()
            .Name("claude_code_exporter_admin_api_backfill_dates_remaining")
-           .Help("UTC dates of Admin API history still to fetch (the backfill; 0 when complete).")
-           .Register(*registry_)
-           .Add({});
-  for (const char* reason :
-       {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
-    admin_failures_->Add({{"reason", reason}});
-  }
-  // The common answers start at zero too: dashboards and alerts find the family before the
-  // first poll has finished.
-  for (const char* code : {"200", "401", "429", "500", "network"})
-    admin_requests_->Add({{"code", code}});
+           .Help(
+               "UTC dates of organization API history still to fetch (the backfill; 0 when "
+               "complete).")
+           .Register(*registry_);
   // Known series start at zero, so rate() and alerts see them before the first event.
   for (size_t s = 0; s < kSignals.size(); ++s) {
     const std::string signal(kSignals[s]);
@@ -194,28 +186,53 @@ void AgentMetrics::store_error() {
   store_errors_->Increment();
 }
 
-void AgentMetrics::admin_request(const std::string& code) {
-  admin_requests_->Add({{"code", code}}).Increment();
+ApiSourceMetrics& AgentMetrics::api_source(const std::string& api) {
+  std::lock_guard lock(sources_mu_);
+  auto& slot = sources_[api];
+  if (slot) return *slot;
+  slot = std::make_unique<ApiSourceMetrics>();
+  auto& m = *slot;
+  m.api_ = api;
+  m.requests_ = admin_requests_;
+  m.failures_ = admin_failures_;
+  const prometheus::Labels labels{{"api", api}};
+  m.records_skipped_ = &admin_records_skipped_->Add(labels);
+  m.last_success_ = &admin_last_success_->Add(labels);
+  m.newest_date_ = &admin_newest_date_->Add(labels);
+  m.backfill_remaining_ = &admin_backfill_remaining_->Add(labels);
+  // The common answers start at zero: dashboards and alerts find the series before the first
+  // poll has finished.
+  for (const char* reason :
+       {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
+    admin_failures_->Add({{"api", api}, {"reason", reason}});
+  }
+  for (const char* code : {"200", "401", "429", "500", "network"})
+    admin_requests_->Add({{"api", api}, {"code", code}});
+  return m;
 }
 
-void AgentMetrics::admin_failure(std::string_view reason) {
-  admin_failures_->Add({{"reason", std::string(reason)}}).Increment();
+void ApiSourceMetrics::request(const std::string& code) {
+  requests_->Add({{"api", api_}, {"code", code}}).Increment();
 }
 
-void AgentMetrics::admin_records_skipped(size_t n) {
-  if (n) admin_records_skipped_->Increment(static_cast<double>(n));
+void ApiSourceMetrics::failure(std::string_view reason) {
+  failures_->Add({{"api", api_}, {"reason", std::string(reason)}}).Increment();
 }
 
-void AgentMetrics::admin_success(double t) {
-  admin_last_success_->Set(t);
+void ApiSourceMetrics::records_skipped(size_t n) {
+  if (n) records_skipped_->Increment(static_cast<double>(n));
 }
 
-void AgentMetrics::admin_newest_date(double t) {
-  admin_newest_date_->Set(t);
+void ApiSourceMetrics::success(double t) {
+  last_success_->Set(t);
 }
 
-void AgentMetrics::admin_backfill_remaining(int days) {
-  admin_backfill_remaining_->Set(days);
+void ApiSourceMetrics::newest_date(double t) {
+  newest_date_->Set(t);
+}
+
+void ApiSourceMetrics::backfill_remaining(int days) {
+  backfill_remaining_->Set(days);
 }
 
 void AgentMetrics::actor_overflow(size_t observations) {

@@ -363,6 +363,31 @@ class FakeAdminApi:
         self.proc.wait(timeout=10)
 
 
+class FakeEnterpriseApi(FakeAdminApi):
+    """tests/fake_enterprise_api/fake_enterprise_api.py (Enterprise Analytics and Spend Limits)
+    as a subprocess on a loopback port; keyword arguments become its flags."""
+
+    def __init__(self, key, **flags):
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(here, "..", "fake_enterprise_api", "fake_enterprise_api.py")
+        self.port = free_port()
+        cmd = [sys.executable, script, "--port", str(self.port), "--key", key]
+        for name, value in flags.items():
+            for v in (value if isinstance(value, (list, tuple)) else [value]):
+                cmd += ["--" + name.replace("_", "-"), str(v)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = self.proc.stdout.readline().decode()
+        if "listening" not in line:
+            raise RuntimeError("fake enterprise api did not start: " + line)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def totals(self, since="0000", through=None):
+        return self.control("/_control/totals?since=%s%s" % (since, "&through=" + through if through else ""))
+
+    def caps(self):
+        return self.control("/_control/caps")
+
+
 def wait_for(predicate, timeout, what, interval=0.2):
     deadline = time.time() + timeout
     while time.time() < deadline:

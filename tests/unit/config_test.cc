@@ -135,6 +135,8 @@ synchronous = "normal"
 retention_days = 120
 [admin_api]
 backfill_days = 90
+[enterprise_analytics]
+backfill_days = 100
 [pricing]
 cache_write_ttl = "1h"
 [pricing.models."claude-opus-5-5"]
@@ -158,8 +160,9 @@ otel_for_today = true
 )",
                          "t");
   const std::string printed = config::to_toml(c);
-  for (const char* section : {"http", "otlp", "exposition", "store", "identity", "admin_api",
-                              "merge", "pricing", "teams", "budgets", "limits", "privacy", "log"}) {
+  for (const char* section :
+       {"http", "otlp", "exposition", "store", "identity", "admin_api", "enterprise_analytics",
+        "merge", "pricing", "teams", "budgets", "limits", "privacy", "log"}) {
     CAPTURE(section);
     CHECK(toml::parse(printed).contains(section));
   }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cce/admin/poller.h"
+#include "cce/admin/usage_report_source.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -39,11 +40,18 @@ struct Request {
 };
 
 // Answers from a script: each call pops the next scripted answer for that day, else `fallback`.
-class FakeClient final : public admin::ReportClient {
+class FakeClient final : public admin::ApiGetter {
  public:
   FakeClient(const util::ManualClock& clock, util::TimePoint start)
       : clock_(clock), start_(start) {}
-  admin::HttpResult fetch(util::Date day, const std::string& cursor) override {
+  admin::HttpResult get(const std::string& path, const admin::QueryParams& params) override {
+    CHECK(path == admin::UsageReportSource::kPath);
+    util::Date day;
+    std::string cursor;
+    for (const auto& [k, v] : params) {
+      if (k == "starting_at") day = *util::Date::parse(v);
+      if (k == "page") cursor = v;
+    }
     requests.push_back({std::chrono::duration<double>(clock_.now() - start_).count(), day, cursor});
     auto& q = script[day];
     if (!q.empty()) {
@@ -73,7 +81,8 @@ class FakeClient final : public admin::ReportClient {
 class FakeSink final : public ingest::DaySink {
  public:
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<ingest::BackfillProgress> p) override {
+                       std::optional<ingest::BackfillProgress> p, const std::string& key) override {
+    CHECK(key == "admin_api.backfill");
     stored.push_back(day);
     std::set<std::string> actors;
     for (const auto& o : observations)
@@ -82,11 +91,15 @@ class FakeSink final : public ingest::DaySink {
     if (p) progress = p;
     return true;
   }
-  bool save_progress(const ingest::BackfillProgress& p) override {
+  bool save_progress(const std::string& key, const ingest::BackfillProgress& p) override {
+    CHECK(key == "admin_api.backfill");
     progress = p;
     return true;
   }
-  std::optional<ingest::BackfillProgress> load_progress() override { return progress; }
+  std::optional<ingest::BackfillProgress> load_progress(const std::string& key) override {
+    CHECK(key == "admin_api.backfill");
+    return progress;
+  }
 
   std::vector<util::Date> stored;
   std::map<util::Date, size_t> rows;  // actors stored per day
@@ -99,10 +112,10 @@ struct Timeline {
     options.backfill_days = 3;
     options.poll_interval = 15min;
     options.refresh_days = 3;
-    options.min_request_interval = 1s;
-    options.retry_backoff = 1s;
-    options.retry_backoff_max = 2min;
-    options.max_attempts = 4;
+    options.requests.min_request_interval = 1s;
+    options.requests.retry_backoff = 1s;
+    options.requests.retry_backoff_max = 2min;
+    options.requests.max_attempts = 4;
   }
   // A backfill that finished earlier: the poller only refreshes.
   void backfill_done() {
@@ -111,7 +124,9 @@ struct Timeline {
   }
   void run_for(std::chrono::seconds d) {
     clock.end_at(start + d);
-    admin::Poller poller(options, client, sink, metrics, clock, "sk-ant-admin01-secret");
+    admin::UsageReportSource source(client, max_pages_per_day, {});
+    admin::Poller poller("admin_api", options, source, sink, metrics.api_source("admin_api"), clock,
+                         "sk-ant-admin01-secret");
     poller.run();
   }
   // The days asked for in one refresh cycle, by its start time.
@@ -131,6 +146,7 @@ struct Timeline {
   FakeSink sink;
   metrics::AgentMetrics metrics;
   admin::PollerOptions options;
+  int max_pages_per_day = 1000;
 };
 
 }  // namespace
@@ -268,7 +284,7 @@ TEST_CASE("timeline: a 400 for one backfill day skips it; the backfill goes on")
 TEST_CASE("timeline: a retry-after beyond max_retry_after is capped") {
   Timeline t;
   t.backfill_done();
-  t.options.max_retry_after = 2min;
+  t.options.requests.max_retry_after = 2min;
   const auto today = date("2026-11-22");
   t.client.script[today] = {FakeClient::status(429, 31536000.0)};
   t.run_for(10min);
@@ -295,7 +311,7 @@ TEST_CASE("timeline: a cursor that loops skips the day, and the poller goes on t
 TEST_CASE("timeline: a day needing more than max_pages_per_day pages is skipped") {
   Timeline t;
   t.backfill_done();
-  t.options.max_pages_per_day = 3;
+  t.max_pages_per_day = 3;
   const auto today = date("2026-11-22");
   int n = 0;
   t.client.fallback = [&](util::Date day, const std::string&) {

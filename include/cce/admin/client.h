@@ -4,8 +4,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-#include "cce/util/civil_date.h"
+#include <utility>
+#include <vector>
 
 namespace cce::admin {
 
@@ -15,29 +15,32 @@ struct HttpResult {
   std::optional<double> retry_after_seconds;  // from a retry-after header
   std::string error;                          // why there was no answer
   // With status 0: "network" (connection, TLS or read failure), "deadline" (the whole request
-  // took longer than admin_api.request_timeout), "too_large" (beyond max_response_bytes).
+  // took longer than request_timeout), "too_large" (beyond max_response_bytes).
   std::string reason = "network";
 };
 
-// One page of the Claude Code usage report for one UTC day (the poller's view of the API).
-class ReportClient {
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+// A GET on an organization API (the pollers' view of it; tests script it).
+class ApiGetter {
  public:
-  virtual ~ReportClient() = default;
-  virtual HttpResult fetch(util::Date day, const std::string& cursor) = 0;
+  virtual ~ApiGetter() = default;
+  // `path` from the API root, e.g. "/v1/organizations/usage_report/claude_code".
+  virtual HttpResult get(const std::string& path, const QueryParams& params) = 0;
 };
 
-// GET {base_url}/v1/organizations/usage_report/claude_code for one UTC day, one page, over
-// HTTPS (or HTTP for a loopback test server). Sends x-api-key, anthropic-version and a
-// User-Agent naming the agent. Never logs or returns the key. Not thread-safe.
-class UsageReportClient final : public ReportClient {
+// GETs on {base_url}{path} over HTTPS (or HTTP for a loopback test server). Sends x-api-key,
+// anthropic-version and a User-Agent naming the agent. Never logs or returns the key. Not
+// thread-safe.
+class ApiClient final : public ApiGetter {
  public:
-  // `timeout` bounds the whole request (connect, headers and body), not each read.
-  UsageReportClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout,
-                    size_t max_response_bytes = 64u << 20);
-  ~UsageReportClient() override;
+  // `timeout` bounds the whole request (connect, headers and body), not each read. `section`
+  // names the config section in messages ("admin_api").
+  ApiClient(std::string base_url, std::string api_key, std::chrono::milliseconds timeout,
+            size_t max_response_bytes, std::string section);
+  ~ApiClient() override;
 
-  HttpResult fetch(util::Date day, const std::string& cursor) override;
-  static constexpr int kPageLimit = 1000;
+  HttpResult get(const std::string& path, const QueryParams& params) override;
 
  private:
   struct Impl;

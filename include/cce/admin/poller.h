@@ -1,19 +1,15 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "cce/admin/client.h"
+#include "cce/admin/day_source.h"
+#include "cce/admin/organizations.h"
+#include "cce/admin/requests.h"
 #include "cce/ingest/sink.h"
 #include "cce/metrics/agent_metrics.h"
-#include "cce/usage/limits.h"
-#include "cce/usage/observation.h"
 #include "cce/util/civil_date.h"
 #include "cce/util/clock.h"
 
@@ -21,24 +17,21 @@ namespace cce::admin {
 
 struct PollerOptions {
   int backfill_days = 365;
+  std::optional<util::Date> backfill_floor;  // no day before it is fetched (the API has none)
   std::chrono::milliseconds poll_interval{std::chrono::minutes(15)};
   int refresh_days = 3;
-  std::chrono::milliseconds min_request_interval{1000};
-  std::chrono::milliseconds retry_backoff{1000};
-  std::chrono::milliseconds retry_backoff_max{std::chrono::minutes(2)};
-  int max_attempts = 8;
-  int max_pages_per_day = 1000;  // a day needing more is skipped (a looping cursor)
-  std::chrono::milliseconds max_retry_after{std::chrono::minutes(15)};
-  usage::ValueLimits limits;  // records beyond them are skipped
+  RequestOptions requests;
 };
 
-// Polls the Claude Code usage report: on first start a backfill of backfill_days, newest
+// Polls one organization API source: on first start a backfill of backfill_days, newest
 // first, resumable; then every poll_interval the last refresh_days again. Runs on its own
 // thread; no failure of the API reaches OTLP ingestion or /metrics.
 class Poller {
  public:
-  Poller(PollerOptions options, ReportClient& client, ingest::DaySink& sink,
-         metrics::AgentMetrics& metrics, const util::Clock& clock, std::string secret);
+  // `name` is the config section ("admin_api"): log prefix and backfill state key.
+  Poller(std::string name, PollerOptions options, DaySource& source, ingest::DaySink& sink,
+         metrics::ApiSourceMetrics& metrics, const util::Clock& clock, std::string secret,
+         OrganizationClaims* claims = nullptr);
   ~Poller();
 
   // Runs the loop on its own thread; stop() ends it.
@@ -48,29 +41,28 @@ class Poller {
   // timeline's end): the timeline tests drive it this way.
   void run();
 
-  // kSkipped: a 400 for that day (not retried); kHalted: the key, organization or endpoint
-  // refused (401/403/404/…), the cycle stops; kGaveUp: retries used up.
-  enum class DayOutcome { kStored, kSkipped, kHalted, kGaveUp, kStopped };
-  // Fetches every page of one day and hands it to the sink (synchronous; used by the loop).
+  // Fetches one day and hands it to the sink (synchronous; used by the loop).
   DayOutcome poll_day(util::Date day, std::optional<ingest::BackfillProgress> progress);
 
  private:
-  struct Fetched;
-  Fetched fetch_page(util::Date day, const std::string& cursor);
-  bool sleep_for(std::chrono::milliseconds d);  // on the clock; false when stopped
-  std::string redact(std::string text) const;
+  std::string state_key() const { return name_ + ".backfill"; }
 
+  std::string name_;
   PollerOptions options_;
-  ReportClient& client_;
+  DaySource& source_;
   ingest::DaySink& sink_;
-  metrics::AgentMetrics& metrics_;
+  metrics::ApiSourceMetrics& metrics_;
   const util::Clock& clock_;
-  std::string secret_;
+  OrganizationClaims* claims_;
 
   util::StopSignal stop_;
+  Requests requests_;
   std::thread thread_;
-  std::optional<util::MonoTime> last_request_;
   util::Date newest_with_data_{INT32_MIN};
+  // The newest day the API said it has finished (from a "not yet" answer); later days are not
+  // asked for again until the next cycle.
+  std::optional<util::Date> latest_available_;
+  bool paused_ = false;  // this source reports an organization another source already counts
 };
 
 }  // namespace cce::admin

@@ -18,6 +18,7 @@ struct Page {
   bool has_more = false;
   std::optional<std::string> next_page;
   size_t records = 0;
+  std::string organization_id;  // of the first record that names one
   // Records that did not fit the schema: skipped, the rest of the page is kept.
   std::vector<std::string> skipped;  // "record 3: actor.email_address is missing"
 };

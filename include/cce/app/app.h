@@ -33,6 +33,7 @@ class App {
   std::string metrics_text() const;
 
  private:
+  void start_api_polling();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace cce::app {
 
@@ -15,11 +16,15 @@ struct LandingInfo {
   double last_logs = 0;
   size_t actors = 0;
   std::string store_path;
-  bool admin_polling = false;
-  std::string admin_base_url;
-  double admin_last_success = 0;
-  double admin_newest_date = 0;
-  double admin_backfill_remaining = 0;
+  // The organization API sources being polled.
+  struct Api {
+    std::string section;  // "admin_api", "enterprise_analytics"
+    std::string base_url;
+    double last_success = 0;
+    double newest_date = 0;
+    double backfill_remaining = 0;
+  };
+  std::vector<Api> apis;
 };
 
 // The small HTML page served at "/": version, sources and their state, links.

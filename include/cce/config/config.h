@@ -115,7 +115,8 @@ struct Config {
     std::string hash_key;  // secret: CLAUDE_CODE_EXPORTER_PRIVACY_KEY or hash_key_file
   } privacy;
 
-  struct AdminApi {
+  // An organization API polled for per-user daily usage: the keys both sources share.
+  struct ApiSource {
     bool enabled = true;  // poll when a key is configured
     std::string base_url = "https://api.anthropic.com";
     std::string key_file;
@@ -132,12 +133,24 @@ struct Config {
     size_t max_response_bytes = 64u << 20;
     int max_pages_per_day = 1000;
     milliseconds max_retry_after{std::chrono::minutes(15)};
-    // The Admin key, from ANTHROPIC_ADMIN_API_KEY or key_file (apply_environment). Secret:
-    // never printed.
+    // The key, from its environment variable or key_file (apply_environment). Secret: never
+    // printed.
     std::string key;
     std::string key_source;
     bool polling() const { return enabled && !key.empty(); }
-  } admin_api;
+  };
+
+  // The Admin API's Claude Code usage report (Console organizations; key sk-ant-admin…).
+  ApiSource admin_api;
+
+  // The Claude Enterprise Analytics API (claude.ai Enterprise organizations; key sk-ant-api01…
+  // with read:analytics). Its data is revised for 30 days and it allows 60 requests a minute.
+  ApiSource enterprise_analytics = [] {
+    ApiSource a;
+    a.poll_interval = std::chrono::hours(1);
+    a.refresh_days = 30;
+    return a;
+  }();
 
   struct Log {
     std::string level = "info";

@@ -35,21 +35,21 @@ class Pipeline final : public OtlpSink, public DaySink {
   void discarded_spans(size_t n) override;
 
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<BackfillProgress> progress) override;
-  bool save_progress(const BackfillProgress& progress) override;
-  std::optional<BackfillProgress> load_progress() override;
+                       std::optional<BackfillProgress> progress,
+                       const std::string& state_key) override;
+  bool save_progress(const std::string& state_key, const BackfillProgress& progress) override;
+  std::optional<BackfillProgress> load_progress(const std::string& state_key) override;
 
   // Empty while the store takes writes; else the last store error (for /readyz). After a
   // failure the writer probes the store every few seconds until it takes writes again.
   std::string store_problem() const;
-
-  static constexpr const char* kBackfillStateKey = "admin_api.backfill";
 
  private:
   struct ApiDay {
     util::Date day;
     std::vector<usage::Observation> observations;
     std::optional<BackfillProgress> progress;
+    std::string state_key;
   };
   using Request = std::variant<otlp::MetricsRequest, otlp::LogsRequest, ApiDay>;
   struct Job {

@@ -43,16 +43,17 @@ struct BackfillProgress {
   static std::optional<BackfillProgress> parse(const std::string& s);
 };
 
-// Receives each fetched Admin API day. Implementations replace the day's Admin API slice and
-// record the progress in one transaction, and return false when that failed (the day is
-// fetched again).
+// Receives each day fetched from an organization API. Implementations replace the day's API
+// slice and record the source's progress (under `state_key`) in one transaction, and return
+// false when that failed (the day is fetched again).
 class DaySink {
  public:
   virtual ~DaySink() = default;
   virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                               std::optional<BackfillProgress> progress) = 0;
-  virtual bool save_progress(const BackfillProgress& progress) = 0;
-  virtual std::optional<BackfillProgress> load_progress() = 0;
+                               std::optional<BackfillProgress> progress,
+                               const std::string& state_key) = 0;
+  virtual bool save_progress(const std::string& state_key, const BackfillProgress& progress) = 0;
+  virtual std::optional<BackfillProgress> load_progress(const std::string& state_key) = 0;
 };
 
 }  // namespace cce::ingest

@@ -9,9 +9,38 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace cce::metrics {
+
+// The claude_code_exporter_admin_api_* series of one organization API source (label
+// api="admin_api" or "enterprise_analytics"). Thread-safe.
+class ApiSourceMetrics {
+ public:
+  void request(const std::string& code);  // HTTP status, or "network"
+  // reason: rate_limited, server_error, network, deadline, too_large, malformed, auth,
+  // client_error, page_limit, cursor_loop, retry_after_capped, cursor_expired,
+  // duplicate_organization
+  void failure(std::string_view reason);
+  void records_skipped(size_t n);
+  void success(double unix_seconds);
+  void newest_date(double unix_seconds);
+  void backfill_remaining(int days);
+  double last_success() const { return last_success_->Value(); }
+  double newest_date() const { return newest_date_->Value(); }
+  double backfill_remaining() const { return backfill_remaining_->Value(); }
+
+ private:
+  friend class AgentMetrics;
+  std::string api_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  prometheus::Family<prometheus::Counter>* failures_ = nullptr;
+  prometheus::Counter* records_skipped_ = nullptr;
+  prometheus::Gauge* last_success_ = nullptr;
+  prometheus::Gauge* newest_date_ = nullptr;
+  prometheus::Gauge* backfill_remaining_ = nullptr;
+};
 
 // The agent's own claude_code_exporter_* metrics that are events (counters) rather than views
 // of the ledger. Thread-safe (prometheus-cpp metrics are atomic).
@@ -37,17 +66,8 @@ class AgentMetrics {
   void otlp_connections(double open);
   void otlp_inflight_bytes(double bytes);
 
-  // Admin API poller.
-  void admin_request(const std::string& code);  // HTTP status, or "network"
-  // reason: rate_limited, server_error, network, malformed, auth, client_error
-  void admin_failure(std::string_view reason);
-  void admin_records_skipped(size_t n);
-  void admin_success(double unix_seconds);
-  void admin_newest_date(double unix_seconds);
-  void admin_backfill_remaining(int days);
-  double admin_last_success() const { return admin_last_success_->Value(); }
-  double admin_newest_date() const { return admin_newest_date_->Value(); }
-  double admin_backfill_remaining() const { return admin_backfill_remaining_->Value(); }
+  // The series of one organization API source, created (at zero) on first use.
+  ApiSourceMetrics& api_source(const std::string& api);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -73,10 +93,12 @@ class AgentMetrics {
   prometheus::Gauge* otlp_inflight_bytes_;
   prometheus::Family<prometheus::Counter>* admin_requests_;
   prometheus::Family<prometheus::Counter>* admin_failures_;
-  prometheus::Counter* admin_records_skipped_;
-  prometheus::Gauge* admin_last_success_;
-  prometheus::Gauge* admin_newest_date_;
-  prometheus::Gauge* admin_backfill_remaining_;
+  prometheus::Family<prometheus::Counter>* admin_records_skipped_;
+  prometheus::Family<prometheus::Gauge>* admin_last_success_;
+  prometheus::Family<prometheus::Gauge>* admin_newest_date_;
+  prometheus::Family<prometheus::Gauge>* admin_backfill_remaining_;
+  std::mutex sources_mu_;
+  std::map<std::string, std::unique_ptr<ApiSourceMetrics>> sources_;
 };
 
 }  // namespace cce::metrics

@@ -1,0 +1,174 @@
+"""The Enterprise Analytics source against the fake Enterprise API: a 120-day backfill with a
+few hundred users and multi-page days ends with the store equal to the fake's truth (cost to the
+cent), through 429, 410, 5xx and "not available yet" answers; a restart resumes; a day the API
+finishes later is fetched by the refresh; a key without the scope is told so once per cycle and
+not retried; two sources reporting one organization count it once; the key is in no log line."""
+import os
+import shutil
+
+import harness
+from harness import Agent, Checker, FakeAdminApi, FakeEnterpriseApi
+
+a = harness.args()
+c = Checker("e2e enterprise api")
+KEY = "sk-ant-api01-e2eENTERPRISEkeyDoNotLeak-0123456789"
+ADMIN_KEY = "sk-ant-admin01-e2eADMINkeyDoNotLeak-0123456789"
+BASE = ('[enterprise_analytics]\nbase_url = "%s"\nmin_request_interval = "0s"\nretry_backoff = "50ms"\n'
+        'retry_backoff_max = "200ms"\nrequest_timeout = "2s"\n')
+REMAINING = "claude_code_exporter_admin_api_backfill_dates_remaining"
+
+
+def start_agent(fake, extra="", workdir=None, env=None):
+    return Agent(a.binary, extra_toml=BASE % fake.url + extra, workdir=workdir,
+                 env=env or {"ANTHROPIC_ANALYTICS_API_KEY": KEY}).start()
+
+
+def remaining(agent, api="enterprise_analytics"):
+    return harness.metric_value(agent, REMAINING, api=api)
+
+
+def compare_totals(tag, want, db):
+    got = harness.stored_api_totals(db)
+    nonzero_want = {k: v for k, v in want.items() if v}
+    nonzero_got = {k: v for k, v in got.items() if v}
+    c.check(set(nonzero_want) == set(nonzero_got),
+            "%s: same series (%d stored, %d expected; e.g. missing %s, extra %s)" % (
+                tag, len(nonzero_got), len(nonzero_want), sorted(set(nonzero_want) - set(nonzero_got))[:3],
+                sorted(set(nonzero_got) - set(nonzero_want))[:3]))
+    bad = [k for k, v in nonzero_want.items() if abs(nonzero_got.get(k, -1) - v) > (1e-6 if "|cost_cents|" in k else 0)]
+    c.check(not bad, "%s: every stored value equals the fake's (cost to the cent); first differences: %s" % (
+        tag, [(k, want[k], got.get(k)) for k in bad[:3]]))
+    want_cents = sum(v for k, v in want.items() if "|cost_cents|" in k)
+    got_cents = sum(v for k, v in got.items() if "|cost_cents|" in k)
+    c.equal(round(got_cents, 6), round(want_cents, 6), tag + ": total cost in cents")
+
+
+def check_no_leak(tag, agent, *keys):
+    for key in keys or (KEY,):
+        c.check(key not in agent.read_log(), tag + ": the key is in no log line")
+        c.check(key not in agent.scrape_text(), tag + ": the key is not on /metrics")
+
+
+def users_requests(fake):
+    return [e for e in fake.log() if e["endpoint"] == "users" and not e.get("fault")]
+
+
+# 1. A 120-day backfill: 300 users, two big days (several pages on every endpoint), faults.
+fake = FakeEnterpriseApi(KEY, days=140, users=300, seed=11, big_day=["2026-10-15:1500", "2026-09-01:1200"])
+fake.faults([{"kind": "429", "endpoint": "users", "retry_after": 1, "count": 1},
+             {"kind": "410", "endpoint": "user_cost_report", "date": "2026-10-15", "count": 1},
+             {"kind": "500", "endpoint": "user_usage_report", "count": 2},
+             {"kind": "503", "endpoint": "users", "date": "2026-11-01", "count": 1},
+             {"kind": "malformed", "endpoint": "user_cost_report", "date": "2026-10-20", "count": 1}])
+agent = start_agent(fake, 'backfill_days = 120\npoll_interval = "1h"\nrefresh_days = 3\n')
+try:
+    harness.wait_for(lambda: remaining(agent) == 0, 300, "the backfill")
+    log = fake.log()
+    c.equal(len([e for e in log if e.get("fault")]), 6, "all six faults were served")
+    i429 = next(i for i, e in enumerate(log) if e.get("fault") == "429")
+    c.check(log[i429 + 1]["t"] - log[i429]["t"] >= 0.95, "after 429 the agent waited retry-after (1 s)")
+    first = [e for e in log if not e["query"].get("page")]
+    c.check(all(e["key_ok"] and e["version"] == "2023-06-01" and e["user_agent"].startswith("claude-code-exporter/")
+                and e["query"].get("limit") == "1000" for e in log),
+            "every request carries the key, anthropic-version, the agent's User-Agent and limit=1000")
+    c.check(first[0]["endpoint"] == "users" and first[0]["query"]["date"] == "2026-11-22",
+            "the backfill starts at today: %s" % first[0]["query"])
+    c.check(not any(e["endpoint"] != "users" and e["query"].get("starting_at", "").startswith("2026-11-22") for e in log),
+            "a day /users has not finished costs one request (no cost or usage asked for it)")
+    days = sorted({e["query"]["date"] for e in users_requests(fake)})
+    c.equal(len(days), 120, "120 days asked of /users")
+    c.check(days[0] == "2026-07-26", "back to 2026-07-26: %s" % days[0])
+    big = [e for e in users_requests(fake) if e["query"]["date"] == "2026-10-15"]
+    c.equal(len(big), 2, "a 1500-user day comes in two /users pages (next_page, no has_more)")
+    c.equal(sum(e.get("rows", 0) for e in big), 1500, "every /users row of the big day fetched")
+    cost_pages = [e for e in log if e["endpoint"] == "user_cost_report" and e["query"]["starting_at"].startswith("2026-10-15")]
+    c.check(len(cost_pages) >= 4, "the expired cursor (410) restarted the cost report at page 1 (%d requests)" % len(cost_pages))
+    m = lambda name, **l: harness.metric_value(agent, name, api="enterprise_analytics", **l)
+    c.equal(m("claude_code_exporter_admin_api_failures_total", reason="cursor_expired"), 1.0, "410 counted")
+    c.equal(m("claude_code_exporter_admin_api_failures_total", reason="rate_limited"), 1.0, "429 counted")
+    c.equal(m("claude_code_exporter_admin_api_failures_total", reason="server_error"), 3.0, "5xx counted")
+    c.equal(m("claude_code_exporter_admin_api_failures_total", reason="malformed"), 1.0, "malformed counted")
+    c.equal(m("claude_code_exporter_admin_api_newest_date_timestamp_seconds"), 1795219200.0,
+            "the newest API date is 2026-11-21 (2026-11-22 is not finished)")
+    c.check(harness.select(agent.scrape(), "claude_code_daily_cost_usd", source="api", date="2026-11-21"),
+            "API days are source=\"api\" daily gauges")
+    c.check("enterprise_analytics: backfill 120/120 days" in agent.read_log(), "progress is logged")
+    check_no_leak("backfill", agent)
+    agent.stop()
+    compare_totals("120-day backfill", fake.totals(since="2026-07-26"), os.path.join(agent.dir, "store.db"))
+finally:
+    agent.cleanup()
+    fake.close()
+
+# 2. A restart mid-backfill resumes; then the day the API finishes later is fetched by the refresh.
+fake = FakeEnterpriseApi(KEY, days=40, users=60, seed=12, delay=0.02)
+agent = start_agent(fake, 'backfill_days = 40\npoll_interval = "2s"\nrefresh_days = 3\n')
+workdir = agent.dir
+try:
+    harness.wait_for(lambda: (remaining(agent) or 40) <= 25, 60, "part of the backfill", interval=0.05)
+    c.equal(agent.stop(), 0, "stopped mid-backfill")
+    agent = start_agent(fake, 'backfill_days = 40\npoll_interval = "2s"\nrefresh_days = 3\n', workdir=workdir)
+    c.check("enterprise_analytics: resuming the backfill" in agent.read_log(), "the restart says it resumes")
+    harness.wait_for(lambda: remaining(agent) == 0, 60, "the rest of the backfill")
+    days = [e["query"]["date"] for e in users_requests(fake) if not e["query"].get("page")]
+    twice = {d for d in days if days.count(d) > 1} - {"2026-11-22", "2026-11-21", "2026-11-20"}
+    resumed_at = agent.read_log().split("resuming the backfill at ")[1][:10]
+    c.check(twice <= {resumed_at}, "no day fetched twice outside the refresh window but the one the stop "
+            "interrupted (%s): %s" % (resumed_at, sorted(twice)))
+    c.equal(len(set(days)), 40, "every day asked for")
+    # The API finishes 2026-11-22: the next refresh stores it.
+    fake.control("/_control/latest", {"latest": "2026-11-22"})
+    fake.control("/_control/refreshed", {"refreshed_at": "2026-11-23T04:00:00Z"})
+    harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_newest_date_timestamp_seconds",
+                                                  api="enterprise_analytics") == 1795305600.0, 30, "2026-11-22 from the refresh")
+    check_no_leak("restart", agent)
+    agent.stop()
+    compare_totals("after restart", fake.totals(since="2026-10-14"), os.path.join(workdir, "store.db"))
+finally:
+    agent.cleanup()
+    shutil.rmtree(workdir, ignore_errors=True)
+    fake.close()
+
+# 3. Keys that cannot read the API: told once per cycle, never retried, nothing else breaks.
+for tag, flags, env_key, status in (
+        ("a key without read:analytics", {"scopes": "read:spend_limits"}, KEY, 403),
+        ("a key the API does not know", {}, "sk-ant-api01-someOtherKey-0123", 404)):
+    fake = FakeEnterpriseApi(KEY, days=5, users=5, **flags)
+    agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "1h"\n',
+                        env={"ANTHROPIC_ANALYTICS_API_KEY": env_key})
+    try:
+        harness.wait_for(lambda: "needs the read:analytics scope" in agent.read_log(), 20, tag + ": the log line")
+        c.equal(len(fake.log()), 1, tag + ": one request, not retried")
+        c.check("%d " % status in agent.read_log(), tag + ": the log names the status %d" % status)
+        c.equal(harness.metric_value(agent, "claude_code_exporter_admin_api_failures_total", api="enterprise_analytics",
+                                     reason="auth"), 1.0, tag + ": counted as auth")
+        check_no_leak(tag, agent, env_key)
+    finally:
+        agent.cleanup()
+        fake.close()
+
+# 4. Both sources configured for one organization: the second to report it is paused.
+admin = FakeAdminApi(ADMIN_KEY, days=4, seed=3)
+fake = FakeEnterpriseApi(KEY, days=4, users=10, org_id="org-0000")
+agent = Agent(a.binary, extra_toml=BASE % fake.url + 'backfill_days = 4\npoll_interval = "1h"\n'
+              '[admin_api]\nbase_url = "%s"\nmin_request_interval = "0s"\nbackfill_days = 4\npoll_interval = "1h"\n' % admin.url,
+              env={"ANTHROPIC_ANALYTICS_API_KEY": KEY, "ANTHROPIC_ADMIN_API_KEY": ADMIN_KEY}).start()
+try:
+    harness.wait_for(lambda: "reports the same organization (org-0000)" in agent.read_log(), 30, "the pause")
+    harness.wait_for(lambda: remaining(agent, "admin_api") == 0 or remaining(agent) == 0, 30, "one backfill")
+    paused = [api for api in ("admin_api", "enterprise_analytics")
+              if harness.metric_value(agent, "claude_code_exporter_admin_api_failures_total", api=api,
+                                      reason="duplicate_organization")]
+    c.equal(len(paused), 1, "exactly one source is paused: %s" % paused)
+    c.check("Enable only one of them" in agent.read_log(), "the log says what to do")
+    harness.wait_for(lambda: remaining(agent, "admin_api" if paused == ["enterprise_analytics"] else "enterprise_analytics") == 0,
+                     30, "the other source's backfill")
+    check_no_leak("one organization", agent, KEY, ADMIN_KEY)
+    agent.stop()
+    want = fake.totals() if paused == ["admin_api"] else admin.totals()
+    compare_totals("one organization counted once", want, os.path.join(agent.dir, "store.db"))
+finally:
+    agent.cleanup()
+    fake.close()
+    admin.close()
+c.finish()
