@@ -3,6 +3,8 @@ few hundred users and multi-page days ends with the store equal to the fake's tr
 cent), through 429, 410, 5xx and "not available yet" answers; a restart resumes; a day the API
 finishes later is fetched by the refresh; a key without the scope is told so once per cycle and
 not retried; two sources reporting one organization count it once; the key is in no log line."""
+import datetime
+import json
 import os
 import shutil
 
@@ -129,7 +131,54 @@ finally:
     shutil.rmtree(workdir, ignore_errors=True)
     fake.close()
 
-# 3. Keys that cannot read the API: told once per cycle, never retried, nothing else breaks.
+# 3. Merge: OTel for users and days the fake reports, and for others; the API wins where it has
+#    the (user, day), OTel fills in elsewhere, and the reconciliation gap shows the difference.
+def otlp_cost(email, day, usd, session):
+    t = int(datetime.datetime.fromisoformat(day + "T10:00:00+00:00").timestamp() * 1e9)
+    attrs = [{"key": "user.email", "value": {"stringValue": email}},
+             {"key": "session.id", "value": {"stringValue": session}},
+             {"key": "model", "value": {"stringValue": "claude-sonnet-5"}}]
+    return {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+                                 "scopeMetrics": [{"scope": {"name": "com.anthropic.claude_code"}, "metrics": [
+                                     {"name": "claude_code.cost.usage", "unit": "USD",
+                                      "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
+                                          {"attributes": attrs, "startTimeUnixNano": str(t - 60 * 10 ** 9),
+                                           "timeUnixNano": str(t), "asDouble": usd}]}}]}]}]}
+
+
+fake = FakeEnterpriseApi(KEY, days=5, users=12, seed=13)
+agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "1h"\n')
+try:
+    harness.wait_for(lambda: remaining(agent) == 0, 60, "the backfill")
+    truth = fake.totals()
+    api_cost = {}
+    for k, v in truth.items():
+        date, actor, q, _ = k.split("|")
+        if q == "cost_cents" and v:
+            api_cost[(date, actor[5:])] = api_cost.get((date, actor[5:]), 0) + v / 100
+    both = sorted(k for k in api_cost if k[0] == "2026-11-21")[0]  # a (day, user) the API has
+    cases = [(both, 1.25), (("2026-11-21", "otel-only@example.com"), 2.5), (("2026-11-22", both[1]), 3.75)]
+    for i, ((day, email), usd) in enumerate(cases):
+        status, _, _ = harness.post(agent.otlp + "/v1/metrics", json.dumps(otlp_cost(email, day, usd, "s%d" % i)).encode(),
+                                    {"Content-Type": "application/json"})
+        c.equal(status, 200, "OTel for %s on %s accepted" % (email, day))
+    samples = agent.scrape()
+
+    def daily(day, email):
+        found = harness.select(samples, "claude_code_daily_cost_usd", date=day, actor=email)
+        return ({l["source"] for l, _ in found}, sum(v for _, v in found))
+    c.equal(daily(*both)[1], api_cost[both], "the API's cost wins where it has the (user, day)", 1e-9)
+    c.check(daily(*both)[0] == {"api"}, "... shown as source=\"api\"")
+    c.check(daily("2026-11-21", "otel-only@example.com") == ({"otel"}, 2.5), "OTel fills in for a user the API lacks")
+    c.check(daily("2026-11-22", both[1]) == ({"otel"}, 3.75), "OTel fills in for a day the API has not finished: %s" % (daily("2026-11-22", both[1]),))
+    gap = harness.select(samples, "claude_code_reconciliation_gap", date=both[0], actor=both[1], quantity="cost_usd")
+    c.check(len(gap) == 1 and abs(gap[0][1] - (1.25 - api_cost[both])) < 1e-9,
+            "the reconciliation gap is OTel minus the API: %s" % gap)
+finally:
+    agent.cleanup()
+    fake.close()
+
+# 4. Keys that cannot read the API: told once per cycle, never retried, nothing else breaks.
 for tag, flags, env_key, status in (
         ("a key without read:analytics", {"scopes": "read:spend_limits"}, KEY, 403),
         ("a key the API does not know", {}, "sk-ant-api01-someOtherKey-0123", 404)):
@@ -147,7 +196,7 @@ for tag, flags, env_key, status in (
         agent.cleanup()
         fake.close()
 
-# 4. Both sources configured for one organization: the second to report it is paused.
+# 5. Both sources configured for one organization: the second to report it is paused.
 admin = FakeAdminApi(ADMIN_KEY, days=4, seed=3)
 fake = FakeEnterpriseApi(KEY, days=4, users=10, org_id="org-0000")
 agent = Agent(a.binary, extra_toml=BASE % fake.url + 'backfill_days = 4\npoll_interval = "1h"\n'
