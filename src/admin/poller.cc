@@ -31,6 +31,11 @@ void Poller::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Poller::add_task(std::chrono::milliseconds interval, std::function<bool(Requests&)> task) {
+  task_interval_ = interval;
+  task_ = std::move(task);
+}
+
 DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> progress) {
   if (paused_) return DayOutcome::kHalted;
   DayFetch f = source_.fetch_day(day, requests_);
@@ -95,6 +100,7 @@ void Poller::run() {
   auto next_refresh =
       clock_.monotonic() + (resumed ? std::chrono::milliseconds(0) : options_.poll_interval);
   auto backfill_paused_until = util::MonoTime{};
+  auto next_task = clock_.monotonic();
 
   while (true) {
     if (stop_.requested() || paused_) return;
@@ -110,6 +116,11 @@ void Poller::run() {
         if (outcome == DayOutcome::kHalted || outcome == DayOutcome::kGaveUp) break;
       }
       next_refresh = clock_.monotonic() + options_.poll_interval;
+      continue;
+    }
+    if (task_ && now >= next_task) {
+      if (!task_(requests_)) task_ = nullptr;
+      next_task = clock_.monotonic() + task_interval_;
       continue;
     }
     if (!progress->done() && now >= backfill_paused_until) {
@@ -142,6 +153,7 @@ void Poller::run() {
     }
     auto until = next_refresh;
     if (!progress->done() && backfill_paused_until < until) until = backfill_paused_until;
+    if (task_ && next_task < until) until = next_task;
     if (!clock_.sleep_until(until, stop_)) return;
   }
 }

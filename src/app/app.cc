@@ -5,6 +5,7 @@
 #include "cce/admin/analytics_source.h"
 #include "cce/admin/client.h"
 #include "cce/admin/poller.h"
+#include "cce/admin/spend_limits_poll.h"
 #include "cce/admin/usage_report_source.h"
 #include "cce/app/landing_page.h"
 #include "cce/ingest/persistence.h"
@@ -40,8 +41,10 @@ usage::LedgerOptions ledger_options(const config::Config& c) {
   return o;
 }
 
-metrics::CollectorOptions collector_options(const config::Config& c) {
+metrics::CollectorOptions collector_options(const config::Config& c,
+                                            const usage::SpendLimits& spend_limits) {
   metrics::CollectorOptions o;
+  o.spend_limits = &spend_limits;
   o.daily_window_days = c.exposition.daily_window_days;
   o.team_map = c.teams.map;
   o.actor_label = c.privacy.actor_label;
@@ -88,13 +91,14 @@ struct App::Impl {
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.dedupe_window).count(),
             std::chrono::duration_cast<std::chrono::seconds>(config.otlp.series_ttl).count(),
             config.store.retention_days, config.limits),
-        collector(ledger, *clock, collector_options(config)),
+        collector(ledger, *clock, collector_options(config, spend_limits)),
         inflight(config.otlp.max_inflight_bytes, agent_metrics),
         metrics_listener(config.http, config.exposition.web, {"/healthz", "/readyz"}) {}
 
   config::Config config;
   std::shared_ptr<const util::Clock> clock;
   metrics::AgentMetrics agent_metrics;
+  usage::SpendLimits spend_limits;  // before the collector, which reads it
   usage::Ledger ledger;
   usage::OtelNormalizer normalizer;
   metrics::UsageCollector collector;
@@ -106,6 +110,7 @@ struct App::Impl {
     std::unique_ptr<admin::ApiClient> client;
     std::unique_ptr<admin::DaySource> source;
     std::unique_ptr<admin::Poller> poller;
+    std::unique_ptr<admin::SpendLimitsPoll> spend_limits;
     metrics::ApiSourceMetrics* metrics = nullptr;
   };
   std::vector<ApiPolling> api_polling;
@@ -245,6 +250,12 @@ void App::start_api_polling() {
     }
     p.poller = std::make_unique<admin::Poller>(p.section, options, *p.source, *m.pipeline,
                                                *p.metrics, *m.clock, a.key, &m.organizations);
+    if (p.section == "enterprise_analytics" && m.config.enterprise_analytics.spend_limits) {
+      p.spend_limits = std::make_unique<admin::SpendLimitsPoll>(
+          *p.client, m.spend_limits, "", a.max_pages_per_day, m.config.limits.max_actors);
+      p.poller->add_task(m.config.enterprise_analytics.spend_limits_interval,
+                         [s = p.spend_limits.get()](admin::Requests& r) { return s->run(r); });
+    }
     p.poller->start();
     spdlog::info("{}: polling {} every {} (key from {})", p.section, a.base_url,
                  util::format_duration(a.poll_interval), a.key_source);

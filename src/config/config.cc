@@ -414,8 +414,8 @@ void walk(Visit&& section, Config& c) {
     s.string_map("aliases", c.identity.aliases);
     s.string_list("team_attributes", c.identity.team_attributes);
   });
-  for (auto [name, a] : {std::pair{"admin_api", &c.admin_api},
-                         std::pair{"enterprise_analytics", &c.enterprise_analytics}}) {
+  for (auto [name, a] : {std::pair<const char*, Config::ApiSource*>{"admin_api", &c.admin_api},
+                         {"enterprise_analytics", &c.enterprise_analytics}}) {
     section(name, [&, a = a](auto& s) {
       s.boolean("enabled", a->enabled);
       s.string("base_url", a->base_url);
@@ -441,6 +441,11 @@ void walk(Visit&& section, Config& c) {
       // server only.
       s.check("base_url", !http || is_loopback_url(url),
               "plain http:// is only allowed to a loopback address; use https://");
+      if (a == &c.enterprise_analytics) {
+        s.boolean("spend_limits", c.enterprise_analytics.spend_limits);
+        s.duration("spend_limits_interval", c.enterprise_analytics.spend_limits_interval,
+                   milliseconds(1000));
+      }
     });
   }
   section("merge", [&](auto& s) { s.boolean("otel_for_today", c.merge.otel_for_today); });
@@ -535,8 +540,8 @@ Config parse(const std::string& toml_text, const std::string& origin) {
       },
       c);
   top.reject_unknown();
-  for (auto [name, a] : {std::pair{"admin_api", &c.admin_api},
-                         std::pair{"enterprise_analytics", &c.enterprise_analytics}}) {
+  for (auto [name, a] : {std::pair<const char*, Config::ApiSource*>{"admin_api", &c.admin_api},
+                         {"enterprise_analytics", &c.enterprise_analytics}}) {
     if (a->backfill_days > c.store.retention_days) {
       throw ConfigError(
           origin + ": " + name + ".backfill_days (" + std::to_string(a->backfill_days) +

@@ -251,6 +251,27 @@ void UsageCollector::build(FamilyBuilder& b) const {
            label("period", std::string(usage::to_string(budget.period)))},
           budget.usd);
   }
+  const char* kLimitHelp =
+      "Members' spend caps per period from the organization's Spend Limits API, in its billing "
+      "currency's major unit (never converted); members without a cap have no series.";
+  const char* kPeriodSpendHelp =
+      "Members' spend so far in the cap's period as the Spend Limits API reports it, in its "
+      "billing currency's major unit (0 can mean the reading is unavailable).";
+  b.declare("claude_code_spend_limit", kLimitHelp, MetricType::Gauge);
+  b.declare("claude_code_spend_limit_period_spend", kPeriodSpendHelp, MetricType::Gauge);
+  if (options_.spend_limits) {
+    for (const auto& [org, rows] : options_.spend_limits->snapshot()) {
+      for (const auto& row : rows) {
+        const Labels labels{label("org", org), label("actor", labeler_.label(row.actor)),
+                            label("period", row.period), label("currency", row.currency)};
+        if (row.amount) {
+          b.add("claude_code_spend_limit", kLimitHelp, MetricType::Gauge, labels, *row.amount);
+        }
+        b.add("claude_code_spend_limit_period_spend", kPeriodSpendHelp, MetricType::Gauge, labels,
+              row.period_spend);
+      }
+    }
+  }
   const char* kUnpricedHelp =
       "Tokens of models the price table does not know, so their cost cannot be estimated.";
   b.declare("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp, MetricType::Counter);

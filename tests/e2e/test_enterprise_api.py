@@ -69,10 +69,10 @@ try:
     c.equal(len([e for e in log if e.get("fault")]), 6, "all six faults were served")
     i429 = next(i for i, e in enumerate(log) if e.get("fault") == "429")
     c.check(log[i429 + 1]["t"] - log[i429]["t"] >= 0.95, "after 429 the agent waited retry-after (1 s)")
-    first = [e for e in log if not e["query"].get("page")]
+    first = [e for e in log if not e["query"].get("page") and e["endpoint"] != "spend_limits"]
     c.check(all(e["key_ok"] and e["version"] == "2023-06-01" and e["user_agent"].startswith("claude-code-exporter/")
-                and e["query"].get("limit") == "1000" for e in log),
-            "every request carries the key, anthropic-version, the agent's User-Agent and limit=1000")
+                and e["query"].get("limit") == ("100" if e["endpoint"] == "spend_limits" else "1000") for e in log),
+            "every request carries the key, anthropic-version, the agent's User-Agent and a limit (1000; 100 members for caps)")
     c.check(first[0]["endpoint"] == "users" and first[0]["query"]["date"] == "2026-11-22",
             "the backfill starts at today: %s" % first[0]["query"])
     c.check(not any(e["endpoint"] != "users" and e["query"].get("starting_at", "").startswith("2026-11-22") for e in log),
@@ -95,6 +95,22 @@ try:
     c.check(harness.select(agent.scrape(), "claude_code_daily_cost_usd", source="api", date="2026-11-21"),
             "API days are source=\"api\" daily gauges")
     c.check("enterprise_analytics: backfill 120/120 days" in agent.read_log(), "progress is logged")
+    # The members' real caps, read from the Spend Limits API beside the backfill.
+    samples = agent.scrape()
+    want_caps, want_spend = {}, {}
+    for row in fake.caps():
+        who = (row["actor"]["email_address"].lower(), row["period"], row["currency"])
+        want_spend[who] = float(row["period_to_date_spend"]) / 100
+        if row["amount"] is not None:
+            want_caps[who] = float(row["amount"]) / 100
+    got_caps = {(l["actor"], l["period"], l["currency"]): v for l, v in harness.select(samples, "claude_code_spend_limit")}
+    got_spend = {(l["actor"], l["period"], l["currency"]): v
+                 for l, v in harness.select(samples, "claude_code_spend_limit_period_spend")}
+    c.check(got_caps == want_caps, "claude_code_spend_limit equals the fake's caps (%d members with a cap; %d shown)" % (
+        len(want_caps), len(got_caps)))
+    c.check(got_spend == want_spend, "claude_code_spend_limit_period_spend equals the fake's (%d members)" % len(want_spend))
+    c.check(all(l["org"] == "" for l, _ in harness.select(samples, "claude_code_spend_limit")),
+            "one organization configured: org is empty")
     check_no_leak("backfill", agent)
     agent.stop()
     compare_totals("120-day backfill", fake.totals(since="2026-07-26"), os.path.join(agent.dir, "store.db"))
@@ -146,7 +162,7 @@ def otlp_cost(email, day, usd, session):
                                            "timeUnixNano": str(t), "asDouble": usd}]}}]}]}]}
 
 
-fake = FakeEnterpriseApi(KEY, days=5, users=12, seed=13)
+fake = FakeEnterpriseApi(KEY, days=5, users=12, seed=13, currency="JPY")
 agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "1h"\n')
 try:
     harness.wait_for(lambda: remaining(agent) == 0, 60, "the backfill")
@@ -171,6 +187,9 @@ try:
     c.check(daily(*both)[0] == {"api"}, "... shown as source=\"api\"")
     c.check(daily("2026-11-21", "otel-only@example.com") == ({"otel"}, 2.5), "OTel fills in for a user the API lacks")
     c.check(daily("2026-11-22", both[1]) == ({"otel"}, 3.75), "OTel fills in for a day the API has not finished: %s" % (daily("2026-11-22", both[1]),))
+    caps = {r["actor"]["email_address"]: float(r["amount"]) for r in fake.caps() if r["amount"] is not None}
+    got = {l["actor"]: v for l, v in harness.select(samples, "claude_code_spend_limit", currency="JPY")}
+    c.check(got == caps, "caps in yen stay in yen (no minor unit, never converted): %d caps" % len(got))
     gap = harness.select(samples, "claude_code_reconciliation_gap", date=both[0], actor=both[1], quantity="cost_usd")
     c.check(len(gap) == 1 and abs(gap[0][1] - (1.25 - api_cost[both])) < 1e-9,
             "the reconciliation gap is OTel minus the API: %s" % gap)
@@ -187,14 +206,28 @@ for tag, flags, env_key, status in (
                         env={"ANTHROPIC_ANALYTICS_API_KEY": env_key})
     try:
         harness.wait_for(lambda: "needs the read:analytics scope" in agent.read_log(), 20, tag + ": the log line")
-        c.equal(len(fake.log()), 1, tag + ": one request, not retried")
+        c.equal(len([e for e in fake.log() if e["endpoint"] != "spend_limits"]), 1, tag + ": one request, not retried")
         c.check("%d " % status in agent.read_log(), tag + ": the log names the status %d" % status)
         c.equal(harness.metric_value(agent, "claude_code_exporter_admin_api_failures_total", api="enterprise_analytics",
-                                     reason="auth"), 1.0, tag + ": counted as auth")
+                                     reason="auth"), 1.0 if status == 403 else 2.0,
+                tag + ": counted as auth (with the spend limits' refusal when the key is unknown)")
         check_no_leak(tag, agent, env_key)
     finally:
         agent.cleanup()
         fake.close()
+
+# 4b. A key with read:analytics only: the usage is read, the caps are not (said once).
+fake = FakeEnterpriseApi(KEY, days=3, users=5, scopes="read:analytics")
+agent = start_agent(fake, 'backfill_days = 3\npoll_interval = "1h"\nspend_limits_interval = "1s"\n')
+try:
+    harness.wait_for(lambda: remaining(agent) == 0, 30, "the backfill")
+    c.check("needs the read:spend_limits scope" in agent.read_log(), "the missing scope for caps is named")
+    c.equal(len([e for e in fake.log() if e["endpoint"] == "spend_limits"]), 1, "caps are not asked for again")
+    c.check(not harness.select(agent.scrape(), "claude_code_spend_limit_period_spend"), "no cap series")
+    c.check(harness.select(agent.scrape(), "claude_code_daily_sessions", source="api"), "the usage is there")
+finally:
+    agent.cleanup()
+    fake.close()
 
 # 5. Both sources configured for one organization: the second to report it is paused.
 admin = FakeAdminApi(ADMIN_KEY, days=4, seed=3)

@@ -9,6 +9,7 @@
 #include "cce/admin/analytics_source.h"
 #include "cce/admin/organizations.h"
 #include "cce/admin/poller.h"
+#include "cce/admin/spend_limits_poll.h"
 #include "cce/config/config.h"
 #include "test_support.h"
 
@@ -382,4 +383,37 @@ TEST_CASE("keys: each kind where the other belongs is refused, naming where it g
       refused("ANTHROPIC_ANALYTICS_API_KEY", "sk-ant-api03-abcdefsecret").find("regular API key") !=
       std::string::npos);
   CHECK(refused("ANTHROPIC_ANALYTICS_API_KEY", "sk-ant-api01-abcdefsecret").empty());
+}
+
+TEST_CASE("spend caps: minor units to the currency's major unit, null = no cap, never converted") {
+  const std::string body =
+      R"({"data":[)"
+      R"({"actor":{"type":"user_actor","user_id":"u1","email_address":"Ana@example.com"},)"
+      R"("amount":"50000","currency":"USD","period":"monthly","period_to_date_spend":"31402.5",)"
+      R"("source":{"type":"seat_tier","seat_tier":"enterprise_standard"}},)"
+      R"({"actor":{"type":"user_actor","user_id":"u2","email_address":"bo@example.com"},)"
+      R"("amount":null,"currency":"JPY","period":"monthly","period_to_date_spend":"1200"},)"
+      R"({"actor":{"type":"scoped_api_key_actor","scoped_api_key_id":"k1"},"amount":"1",)"
+      R"("currency":"USD","period":"monthly","period_to_date_spend":"0"},)"
+      R"({"actor":{"type":"user_actor","email_address":"c@example.com"},"amount":"-5",)"
+      R"("currency":"KWD","period":"monthly","period_to_date_spend":"0"},)"
+      R"({"actor":{"type":"user_actor","email_address":"d@example.com"},"amount":"1500",)"
+      R"("currency":"KWD","period":"weekly","period_to_date_spend":"250"}],"next_page":"p2"})";
+  auto parsed = admin::parse_spend_limits_page(body);
+  REQUIRE(std::holds_alternative<admin::SpendLimitsPage>(parsed));
+  const auto& page = std::get<admin::SpendLimitsPage>(parsed);
+  CHECK(page.next_page == "p2");
+  CHECK(page.non_user_rows == 1);
+  REQUIRE(page.skipped.size() == 1);
+  CHECK(page.skipped[0] == "row 3: amount is negative");
+  REQUIRE(page.rows.size() == 3);
+  CHECK(page.rows[0].actor.id == "ana@example.com");
+  CHECK(page.rows[0].amount == 500.0);
+  CHECK(page.rows[0].period_spend == doctest::Approx(314.025));
+  CHECK_FALSE(page.rows[1].amount);
+  CHECK(page.rows[1].currency == "JPY");
+  CHECK(page.rows[1].period_spend == 1200);  // yen have no minor unit
+  CHECK(page.rows[2].amount == 1.5);         // dinar: thousandths
+  CHECK(page.rows[2].period == "weekly");
+  CHECK(usage::currency_exponent("EUR") == 2);
 }

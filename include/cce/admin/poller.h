@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -41,6 +42,11 @@ class Poller {
   // timeline's end): the timeline tests drive it this way.
   void run();
 
+  // A task run on the poller's thread every `interval` (the first time at once), through the
+  // same paced requests (the APIs' rate limits are per organization); it returns false to stop
+  // being run. Set before start().
+  void add_task(std::chrono::milliseconds interval, std::function<bool(Requests&)> task);
+
   // Fetches one day and hands it to the sink (synchronous; used by the loop).
   DayOutcome poll_day(util::Date day, std::optional<ingest::BackfillProgress> progress);
 
@@ -62,7 +68,10 @@ class Poller {
   // The newest day the API said it has finished (from a "not yet" answer); later days are not
   // asked for again until the next cycle.
   std::optional<util::Date> latest_available_;
-  bool paused_ = false;  // this source reports an organization another source already counts
+  bool paused_ = false;
+  std::chrono::milliseconds task_interval_{0};
+  std::function<bool(Requests&)>
+      task_;  // this source reports an organization another source already counts
 };
 
 }  // namespace cce::admin

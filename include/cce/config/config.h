@@ -145,12 +145,15 @@ struct Config {
 
   // The Claude Enterprise Analytics API (claude.ai Enterprise organizations; key sk-ant-api01…
   // with read:analytics). Its data is revised for 30 days and it allows 60 requests a minute.
-  ApiSource enterprise_analytics = [] {
-    ApiSource a;
-    a.poll_interval = std::chrono::hours(1);
-    a.refresh_days = 30;
-    return a;
-  }();
+  struct EnterpriseAnalytics : ApiSource {
+    EnterpriseAnalytics() {
+      poll_interval = std::chrono::hours(1);
+      refresh_days = 30;
+    }
+    // Members' real caps from the Spend Limits API, when the key has read:spend_limits.
+    bool spend_limits = true;
+    milliseconds spend_limits_interval{std::chrono::minutes(15)};
+  } enterprise_analytics;
 
   struct Log {
     std::string level = "info";

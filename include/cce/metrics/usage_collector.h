@@ -9,6 +9,7 @@
 #include "cce/usage/actor_label.h"
 #include "cce/usage/budget.h"
 #include "cce/usage/ledger.h"
+#include "cce/usage/spend_limits.h"
 #include "cce/usage/teams.h"
 #include "cce/util/clock.h"
 
@@ -21,7 +22,8 @@ struct CollectorOptions {
   std::map<std::string, std::string> team_map;
   usage::ActorLabelMode actor_label = usage::ActorLabelMode::kEmail;
   std::string hash_key;
-  std::vector<usage::Budget> budgets;  // user names shown through the actor labeler
+  std::vector<usage::Budget> budgets;                // user names shown through the actor labeler
+  const usage::SpendLimits* spend_limits = nullptr;  // members' real caps, when polled
 };
 
 // Renders the ledger as Prometheus families at scrape time (docs/metrics.md): the merged daily
