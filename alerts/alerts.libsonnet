@@ -112,7 +112,23 @@ local lib = import 'lib.libsonnet';
         rules: std.flattenArrays([
           [dailyBudget(l, 'warning', c.budget.warningRatio), dailyBudget(l, 'critical', c.budget.criticalRatio)]
           for l in levels
-        ]) + [monthForecast(l) for l in levels],
+        ]) + [monthForecast(l) for l in levels] + [
+          alert(
+            'ClaudeCodeSpendLimitApproaching',
+            'warning',
+            'cost',
+            |||
+              max by (org, actor, period, currency) (claude_code_spend_limit_period_spend{%(sel)s})
+                >= on(org, actor, period, currency) (%(ratio)s * max by (org, actor, period, currency) (claude_code_spend_limit{%(sel)s} > 0))
+            ||| % { sel: sel, ratio: lib.num(c.spendLimit.ratio) },
+            c.spendLimit['for'],
+            'A member is close to the spend cap the organization set for them.',
+            '{{ $labels.actor }}{{ with $labels.org }} ({{ . }}){{ end }} has spent {{ $value | printf "%%.2f" }} {{ $labels.currency }} in the current {{ $labels.period }} period, at least %s of the cap of '
+            % pct(c.spendLimit.ratio)
+            + '{{ with printf "max(claude_code_spend_limit{org=%q, actor=%q, period=%q})" $labels.org $labels.actor $labels.period | query }}{{ . | first | value | printf "%.2f" }}{{ end }}'
+            + ' {{ $labels.currency }} in the Spend Limits API; at the cap Claude stops serving them until the period ends or the cap is raised.',
+          ),
+        ],
       },
       {
         name: 'claude-code-anomalies',

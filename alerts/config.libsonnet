@@ -19,6 +19,9 @@
       forecastMinDays: 3,  // days of the month elapsed before a month forecast is trusted
       forecastFor: '1h',
     },
+    // Members' real caps from the Spend Limits API (claude.ai Enterprise): spend at 90 % of a
+    // positive cap. A cap of 0 (no spend beyond the plan) and a reading of 0 (unavailable) never fire.
+    spendLimit: { ratio: 0.9, 'for': '15m' },
     spike: {
       factor: 5,  // hourly spend above 5x the 7-day average hourly spend...
       actorFloorUsdPerHour: 25,  // ...and above this, so small users never page
