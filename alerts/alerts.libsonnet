@@ -226,24 +226,24 @@ local lib = import 'lib.libsonnet';
             'warning',
             'health',
             |||
-              sum by (job, instance) (increase(claude_code_exporter_admin_api_failures_total{%(sel)s, reason!="auth"}[%(w)s]))
-                / (sum by (job, instance) (increase(claude_code_exporter_admin_api_requests_total{%(sel)s}[%(w)s])) > 0)
+              sum by (job, instance, api) (increase(claude_code_exporter_admin_api_failures_total{%(sel)s, reason!="auth"}[%(w)s]))
+                / (sum by (job, instance, api) (increase(claude_code_exporter_admin_api_requests_total{%(sel)s}[%(w)s])) > 0)
                 > %(ratio)s
             ||| % { sel: sel, w: h.adminApiFailingWindow, ratio: lib.num(h.adminApiFailureRatio) },
             h.adminApiFailingFor,
-            'Most Admin API requests are failing; usage history is not being updated.',
-            '{{ $value | humanizePercentage }} of the Admin API requests of {{ $labels.instance }} failed over the last %s (rate limits, server errors, timeouts or malformed answers).'
+            'Most organization API requests are failing; usage history is not being updated.',
+            '{{ $value | humanizePercentage }} of the {{ $labels.api }} requests of {{ $labels.instance }} failed over the last %s (rate limits, server errors, timeouts or malformed answers).'
             % h.adminApiFailingWindow,
           ),
           alert(
             'ClaudeCodeAdminApiUnauthorized',
             'warning',
             'health',
-            'sum by (job, instance) (increase(claude_code_exporter_admin_api_failures_total{%s, reason="auth"}[%s])) > 0'
+            'sum by (job, instance, api) (increase(claude_code_exporter_admin_api_failures_total{%s, reason="auth"}[%s])) > 0'
             % [sel, h.adminApiAuthWindow],
             '0s',
-            'The Admin API refuses the agent\'s key; no usage history is being fetched.',
-            'The Admin API answered 401 or 403 to {{ $labels.instance }} in the last %s (requests: {{ $value | printf "%%.0f" }}): the key is wrong, revoked, or not an Admin key with access to Claude Code analytics.'
+            'The organization API refuses the agent\'s key; no usage history is being fetched.',
+            '{{ $labels.api }} answered 401, 403 or 404 to {{ $labels.instance }} in the last %s (requests: {{ $value | printf "%%.0f" }}): the key is wrong or revoked, or lacks access (admin_api needs an Admin key; enterprise_analytics a key with read:analytics).'
             % h.adminApiAuthWindow,
           ),
           alert(
@@ -255,8 +255,8 @@ local lib = import 'lib.libsonnet';
                 and claude_code_exporter_admin_api_newest_date_timestamp_seconds{%(sel)s} > 0
             ||| % { sel: sel, after: lib.seconds(h.adminApiStaleAfter) },
             h.adminApiStaleFor,
-            'The newest Admin API usage day is old.',
-            'The newest day with Admin API usage data at {{ $labels.instance }} began {{ $value | humanizeDuration }} ago (threshold %s).'
+            'The newest organization API usage day is old.',
+            'The newest day with {{ $labels.api }} usage data at {{ $labels.instance }} began {{ $value | humanizeDuration }} ago (threshold %s).'
             % h.adminApiStaleAfter,
           ),
           alert(

@@ -118,7 +118,8 @@ bool SpendLimitsPoll::run(Requests& requests) {
     if (attempt.state != Requests::State::kAnswer) return true;  // the next reading tries again
     const HttpResult& r = attempt.result;
     if (r.status == 401 || r.status == 403 || r.status == 404) {
-      requests.metrics().failure("auth");
+      // Not "auth": a key without this optional scope still reads usage (no unauthorized alert).
+      requests.metrics().failure("spend_limits_unauthorized");
       spdlog::warn(
           "{}: spend limits: {} {}: the key cannot read spend caps (it needs the "
           "read:spend_limits scope); claude_code_spend_limit is not exposed. Add the scope to "
