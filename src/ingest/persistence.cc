@@ -9,11 +9,11 @@ store::Batch to_batch(const usage::LedgerChanges& changes) {
   const auto& keys = changes.actor_keys;
   for (const auto& d : changes.days_pruned)
     b.days_deleted.push_back(d.str());
-  for (const auto& d : changes.api_days_replaced)
-    b.api_days_deleted.push_back(d.str());
+  for (const auto& [day, actor] : changes.api_slices_replaced)
+    b.api_slices_deleted.emplace_back(day.str(), keys.at(actor));
   for (const auto& a : changes.actors) {
-    b.actors.push_back(
-        {keys.at(a.index), a.info.otel_team, a.info.last_seen_otel, a.info.last_seen_api});
+    b.actors.push_back({keys.at(a.index), a.info.otel_team, a.info.last_seen_otel,
+                        a.info.last_seen_api, a.info.org});
   }
   for (const auto& d : changes.daily) {
     b.daily.push_back({std::string(usage::to_string(d.source)), d.date.str(), keys.at(d.actor),
@@ -51,7 +51,8 @@ RestoreReport restore_ledger(const store::LedgerRows& rows, usage::Ledger& ledge
       skip("actor \"" + r.actor_key + "\": not an actor key");
       continue;
     }
-    ledger.restore_actor(usage::ActorInfo{*id, r.otel_team, r.last_seen_otel, r.last_seen_api});
+    ledger.restore_actor(
+        usage::ActorInfo{*id, r.otel_team, r.last_seen_otel, r.last_seen_api, r.org});
   }
   for (const auto& r : rows.daily) {
     ++report.rows;

@@ -215,7 +215,7 @@ void Pipeline::process(std::vector<Job>& all) {
     observations.insert(observations.end(), std::make_move_iterator(r.observations.begin()),
                         std::make_move_iterator(r.observations.end()));
     for (const auto& a : r.actors) {
-      actors.push_back({a.actor, a.otel_team, util::to_unix_seconds(now)});
+      actors.push_back({a.actor, a.otel_team, util::to_unix_seconds(now), a.otel_org});
     }
   }
   usage::LedgerChanges changes =

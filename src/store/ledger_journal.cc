@@ -10,7 +10,8 @@
 namespace cce::store {
 namespace {
 
-enum Tag : uint8_t { kActor = 1, kDaily = 2, kTotal = 3, kUnitTeam = 4 };
+// kActor rows were written before actors had an organization; kActorOrg rows carry it.
+enum Tag : uint8_t { kActor = 1, kDaily = 2, kTotal = 3, kUnitTeam = 4, kActorOrg = 5 };
 
 void put(std::string& out, std::string_view s) {
   const auto n = static_cast<uint32_t>(s.size());
@@ -121,11 +122,12 @@ size_t take_rows(std::unordered_map<uint64_t, std::vector<Row>>& by_key, size_t 
 std::string LedgerJournal::encode(const Batch& b) {
   std::string out;
   for (const auto& a : b.actors) {
-    out.push_back(kActor);
+    out.push_back(kActorOrg);
     put(out, a.actor_key);
     put(out, a.otel_team);
     put(out, a.last_seen_otel);
     put(out, a.last_seen_api);
+    put(out, a.org);
   }
   for (const auto& d : b.daily) {
     out.push_back(kDaily);
@@ -153,13 +155,17 @@ LedgerRows LedgerJournal::decode(std::string_view record) {
   LedgerRows rows;
   Reader r(record);
   while (!r.done()) {
-    switch (r.tag()) {
-      case kActor: {
+    const uint8_t tag = r.tag();
+    switch (tag) {
+      case kActor:
+      case kActorOrg: {
+        const bool with_org = tag == kActorOrg;
         ActorRow a;
         a.actor_key = r.str();
         a.otel_team = r.str();
         a.last_seen_otel = r.real();
         a.last_seen_api = r.real();
+        if (with_org) a.org = r.str();
         rows.actors.push_back(std::move(a));
         break;
       }

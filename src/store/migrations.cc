@@ -77,6 +77,10 @@ CREATE TABLE ledger_journal(
   record BLOB NOT NULL
 );
 )sql",
+      // 4 -> 5: the configured organization an actor belongs to ([[organizations]]).
+      R"sql(
+ALTER TABLE actors ADD COLUMN org TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kSteps;
 }

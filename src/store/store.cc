@@ -241,9 +241,9 @@ LedgerRows Store::read_ledger() {
   sqlite3* db = impl_->db;
   LedgerRows rows;
   {
-    Stmt s(db, "SELECT actor_key, otel_team, last_seen_otel, last_seen_api FROM actors");
+    Stmt s(db, "SELECT actor_key, otel_team, last_seen_otel, last_seen_api, org FROM actors");
     while (s.step())
-      rows.actors.push_back({s.text(0), s.text(1), s.real(2), s.real(3)});
+      rows.actors.push_back({s.text(0), s.text(1), s.real(2), s.real(3), s.text(4)});
   }
   {
     Stmt s(db, "SELECT source, date, actor_key, quantity, labels, value FROM daily_values");
@@ -317,13 +317,13 @@ template <typename Rows>
 void Store::Impl::write_ledger_rows(const Rows& b) {
   if (!b.actors.empty()) {
     Stmt& s = cached(
-        "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api) "
-        "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(actor_key) DO UPDATE SET "
+        "INSERT INTO actors(actor_key, otel_team, last_seen_otel, last_seen_api, org) "
+        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(actor_key) DO UPDATE SET "
         "otel_team=excluded.otel_team, last_seen_otel=excluded.last_seen_otel, "
-        "last_seen_api=excluded.last_seen_api");
+        "last_seen_api=excluded.last_seen_api, org=excluded.org");
     for (const auto& a : b.actors) {
       s.bind(1, a.actor_key).bind(2, a.otel_team).bind(3, a.last_seen_otel);
-      s.bind(4, a.last_seen_api).run();
+      s.bind(4, a.last_seen_api).bind(5, a.org).run();
     }
   }
   if (!b.daily.empty()) {
@@ -389,7 +389,7 @@ void Store::write(const Batch& b) {
   std::lock_guard lock(impl_->mu);
   // Deleting days must not run ahead of journaled rows for them: fold first, in the same
   // transaction, and write this batch's rows directly.
-  const bool journal = b.days_deleted.empty() && b.api_days_deleted.empty();
+  const bool journal = b.days_deleted.empty() && b.api_slices_deleted.empty();
   const bool step = journal && impl_->fold_upto != 0;
   size_t journal_bytes = 0;
   int64_t record_id = 0;
@@ -406,10 +406,11 @@ void Store::write(const Batch& b) {
           t.bind(1, d).run();
         }
       }
-      if (!b.api_days_deleted.empty()) {
-        Stmt& s = impl_->cached("DELETE FROM daily_values WHERE source = 'api' AND date = ?1");
-        for (const auto& d : b.api_days_deleted)
-          s.bind(1, d).run();
+      if (!b.api_slices_deleted.empty()) {
+        Stmt& s = impl_->cached(
+            "DELETE FROM daily_values WHERE source = 'api' AND date = ?1 AND actor_key = ?2");
+        for (const auto& [date, actor] : b.api_slices_deleted)
+          s.bind(1, date).bind(2, actor).run();
       }
       if (journal) {
         if (has_ledger_rows(b)) {

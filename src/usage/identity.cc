@@ -11,6 +11,7 @@ IdentityResolver::IdentityResolver(IdentityConfig config) : config_(std::move(co
 std::optional<IdentityResolver::Resolved> IdentityResolver::resolve(
     const otlp::Attributes& point, const otlp::Attributes& resource) const {
   Resolved r;
+  r.otel_org = otlp::text(point, resource, "organization.id");
   for (const auto& attr : config_.team_attributes) {
     r.otel_team = otlp::text(point, resource, attr);
     if (!r.otel_team.empty()) break;

@@ -67,7 +67,7 @@ uint32_t Ledger::intern(const ActorId& actor) {
   auto key = actor.key();
   if (auto it = actor_index_.find(key); it != actor_index_.end()) return it->second;
   const auto index = static_cast<uint32_t>(actors_.size());
-  actors_.push_back(ActorInfo{actor, {}, 0, 0});
+  actors_.push_back(ActorInfo{actor, {}, 0, 0, {}});
   actor_index_.emplace(std::move(key), index);
   return index;
 }
@@ -94,7 +94,7 @@ uint32_t Ledger::stage_actor(const ActorId& actor, LedgerChanges& changes,
 ActorInfo Ledger::staged_info(uint32_t index, const LedgerChanges& changes) const {
   if (index < actors_.size()) return actors_[index];
   for (const auto& [i, id] : changes.new_actors) {
-    if (i == index) return ActorInfo{id, {}, 0, 0};
+    if (i == index) return ActorInfo{id, {}, 0, 0, {}};
   }
   return {};
 }
@@ -168,6 +168,8 @@ void Ledger::fill_actor_keys(LedgerChanges& changes) const {
     note(a.index);
   for (const auto& u : changes.unit_teams)
     note(u.actor);
+  for (const auto& s : changes.api_slices_replaced)
+    note(s.second);
 }
 
 void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
@@ -245,6 +247,11 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
       info.otel_team = a.otel_team;
       truncate_label(info.otel_team, options_.max_label_length);
       team_of[index] = info.otel_team;
+      // An organization API's word on membership stands; OTel only fills it in.
+      if (auto o = options_.org_by_otel_id.find(a.otel_org);
+          info.org.empty() && !a.otel_org.empty() && o != options_.org_by_otel_id.end()) {
+        info.org = o->second;
+      }
     }
     if (a.seen_at > info.last_seen_otel) info.last_seen_otel = a.seen_at;
     changes.actors.push_back({index, std::move(info)});
@@ -260,17 +267,17 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
 }
 
 LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observation>& obs,
-                                    util::Date today) {
+                                    util::Date today, const std::string& org) {
   LedgerChanges changes;
-  changes.api_days_replaced.push_back(day);
   std::shared_lock lock(mu_);
   Overlay touched;
   std::unordered_map<std::string, uint32_t> pending;
   PendingValues pending_values;
-  // Every actor that had API rows that day is touched: its slice is replaced (maybe by nothing).
+  // Every actor of this organization that had API rows that day is touched: its slice is
+  // replaced (maybe by nothing). Other organizations' rows stay.
   if (auto d = days_.find(day); d != days_.end()) {
     for (const auto& [actor, u] : d->second) {
-      if (u.api.empty()) continue;
+      if (u.api.empty() || actors_[actor].org != org) continue;
       StagedUnit replaced;
       replaced.base = &u;
       replaced.api.emplace();
@@ -291,6 +298,7 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
     seen.insert(actor);
   }
   for (const auto& [at, u] : touched) {
+    changes.api_slices_replaced.emplace_back(day, at.second);
     for (const auto& [k, v] : *u.api)
       changes.daily.push_back({Source::kApi, day, at.second, k, v});
   }
@@ -300,6 +308,7 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
     ActorInfo info = staged_info(index, changes);
     // For the API "last seen" is the newest day with data: the API has no finer time.
     info.last_seen_api = std::max(info.last_seen_api, static_cast<double>(day.unix_seconds()));
+    info.org = org;
     changes.actors.push_back({index, std::move(info)});
   }
   fill_actor_keys(changes);
@@ -320,15 +329,14 @@ void Ledger::apply(const LedgerChanges& changes) {
   for (const auto& [index, id] : changes.new_actors) {
     // Changes apply in the order they were staged (one writer), so indices line up.
     if (index != actors_.size()) throw std::logic_error("ledger: changes applied out of order");
-    actors_.push_back(ActorInfo{id, {}, 0, 0});
+    actors_.push_back(ActorInfo{id, {}, 0, 0, {}});
     actor_index_.emplace(id.key(), index);
   }
   for (const auto& d : changes.days_pruned)
     days_.erase(d);
-  for (const auto& d : changes.api_days_replaced) {
-    if (auto it = days_.find(d); it != days_.end()) {
-      for (auto& [actor, u] : it->second)
-        u.api.clear();
+  for (const auto& [day, actor] : changes.api_slices_replaced) {
+    if (auto it = days_.find(day); it != days_.end()) {
+      if (auto u = it->second.find(actor); u != it->second.end()) u->second.api.clear();
     }
   }
   for (const auto& d : changes.daily) {

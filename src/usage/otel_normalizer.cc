@@ -224,9 +224,9 @@ void OtelNormalizer::note_actor(const IdentityResolver::Resolved& who, IngestRes
     }
   }
   for (const auto& a : out.actors) {
-    if (a.actor == who.actor && a.otel_team == who.otel_team) return;
+    if (a.actor == who.actor && a.otel_team == who.otel_team && a.otel_org == who.otel_org) return;
   }
-  out.actors.push_back({who.actor, who.otel_team});
+  out.actors.push_back({who.actor, who.otel_team, who.otel_org});
 }
 
 IngestResult OtelNormalizer::ingest(const otlp::MetricsRequest& req, util::TimePoint received) {

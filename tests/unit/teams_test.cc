@@ -8,7 +8,7 @@ using usage::ActorType;
 
 namespace {
 ActorInfo user(const std::string& email, const std::string& otel_team = "") {
-  return ActorInfo{{ActorType::kUser, email}, otel_team, 0, 0};
+  return ActorInfo{{ActorType::kUser, email}, otel_team, 0, 0, {}};
 }
 }  // namespace
 
@@ -38,7 +38,7 @@ TEST_CASE("an exact entry beats a pattern; the most specific pattern wins") {
 TEST_CASE("map keys match emails in any case; API key names too; else the OTel team") {
   usage::TeamResolver teams({{"Lead@Example.com", "leads"}, {"CI-Bot", "platform"}});
   CHECK(teams.team(user("lead@example.com")) == "leads");
-  CHECK(teams.team(ActorInfo{{ActorType::kApiKey, "ci-bot"}, "", 0, 0}) == "platform");
+  CHECK(teams.team(ActorInfo{{ActorType::kApiKey, "ci-bot"}, "", 0, 0, {}}) == "platform");
   CHECK(teams.team(user("dev@example.com", "from-otel")) == "from-otel");
   CHECK(teams.team(user("dev@example.com")) == "");
 }

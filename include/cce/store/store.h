@@ -27,6 +27,7 @@ struct ActorRow {
   std::string otel_team;
   double last_seen_otel = 0;
   double last_seen_api = 0;
+  std::string org = {};  // the configured organization ("" with one)
 };
 struct DailyRow {
   std::string source;  // otel | api | counted
@@ -79,8 +80,9 @@ struct IngestStateRows {
 
 // One transaction's worth of writes, applied in this order: deletions, then upserts.
 struct Batch {
-  std::vector<std::string> days_deleted;      // every source
-  std::vector<std::string> api_days_deleted;  // the Admin API slice only
+  std::vector<std::string> days_deleted;  // every source
+  // (date, actor_key) whose organization API rows are replaced.
+  std::vector<std::pair<std::string, std::string>> api_slices_deleted;
   std::vector<ActorRow> actors;
   std::vector<DailyRow> daily;
   std::vector<TotalRow> totals;

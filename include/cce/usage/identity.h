@@ -31,6 +31,7 @@ class IdentityResolver {
   struct Resolved {
     ActorId actor;
     std::string otel_team;  // from the allow-listed attributes, may be empty
+    std::string otel_org;   // organization.id, when the client is signed in
     // A new (account key -> email) pairing seen on this point, to be remembered.
     std::optional<std::pair<std::string, std::string>> learned;
   };

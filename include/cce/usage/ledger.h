@@ -30,6 +30,8 @@ struct LedgerOptions {
   // capped label (limits.h) an actor's further values are folded into "__other__".
   size_t max_label_length = 256;
   size_t max_label_values_per_actor = 100;
+  // OTel organization.id -> configured organization, for actors no organization API reports.
+  std::map<std::string, std::string> org_by_otel_id;
 };
 
 // Absolute values after a change, ready to be persisted and then applied.
@@ -61,7 +63,8 @@ struct LedgerChanges {
   // Actors this change introduces, with the index each gets when it is applied.
   std::vector<std::pair<uint32_t, ActorId>> new_actors;
   // Days whose whole Admin API slice is replaced by the kApi `daily` cells.
-  std::vector<util::Date> api_days_replaced;
+  // (day, actor) whose API slice is replaced: an organization's actors only.
+  std::vector<std::pair<util::Date, uint32_t>> api_slices_replaced;
   // Days dropped from the store (retention); the counters keep what they counted.
   std::vector<util::Date> days_pruned;
   size_t overflowed = 0;  // observations folded into "__other__" by the cardinality guard
@@ -70,7 +73,7 @@ struct LedgerChanges {
   std::unordered_map<uint32_t, std::string> actor_keys;
   bool empty() const {
     return daily.empty() && totals.empty() && actors.empty() && unit_teams.empty() &&
-           new_actors.empty() && api_days_replaced.empty() && days_pruned.empty();
+           new_actors.empty() && api_slices_replaced.empty() && days_pruned.empty();
   }
 };
 
@@ -100,13 +103,15 @@ class Ledger {
     ActorId actor;
     std::string otel_team;
     double seen_at;
+    std::string otel_org = {};  // organization.id on its data
   };
   // What adding these OTel observations changes. `today` decides merge.otel_for_today.
   LedgerChanges stage_otel(const std::vector<Observation>& obs,
                            const std::vector<ActorTouch>& actors, util::Date today);
-  // Replaces the Admin API slice of one day; rows of the same series are summed.
-  LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs,
-                              util::Date today);
+  // Replaces organization `org`'s API slice of one day ("" with one organization); rows of the
+  // same series are summed, and the actors it reports belong to `org` from then on.
+  LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs, util::Date today,
+                              const std::string& org = "");
   // Drops every day before `oldest_kept`.
   LedgerChanges stage_prune(util::Date oldest_kept) const;
   void apply(const LedgerChanges& changes);

@@ -22,6 +22,9 @@ struct ActorInfo {
   std::string otel_team;      // last team attribute seen on OTel data
   double last_seen_otel = 0;  // unix seconds of the last OTLP data, 0 = never
   double last_seen_api = 0;   // UTC midnight of the newest day with API data, 0 = never
+  // The configured organization it belongs to ("" with one organization): the organization
+  // whose API reported it last, else the one its OTel organization.id maps to.
+  std::string org = {};
 };
 
 // (quantity, labels): one series within a unit.

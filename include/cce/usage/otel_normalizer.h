@@ -28,6 +28,7 @@ struct IngestResult {
   struct ActorSeen {
     ActorId actor;
     std::string otel_team;
+    std::string otel_org;
   };
   std::vector<ActorSeen> actors;
   std::vector<std::pair<uint64_t, CumulativeState>> series_updates;
