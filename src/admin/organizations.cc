@@ -12,6 +12,7 @@ std::string OrganizationClaims::claim(const std::string& source,
              "; counting both would double every number, so " + source +
              " is paused. Enable only one of them for this organization.";
     }
+    if (!one_) continue;
     return source + " reports organization " + organization_id + ", but this agent's API data " +
            "already comes from " + id + " through " + other + "; " + source +
            " is paused. Run one agent per organization.";

@@ -8,8 +8,9 @@ using ingest::BackfillProgress;
 
 Poller::Poller(std::string name, PollerOptions options, DaySource& source, ingest::DaySink& sink,
                metrics::ApiSourceMetrics& metrics, const util::Clock& clock, std::string secret,
-               OrganizationClaims* claims)
+               OrganizationClaims* claims, std::string org)
     : name_(std::move(name)),
+      org_(std::move(org)),
       options_(options),
       source_(source),
       sink_(sink),
@@ -63,7 +64,7 @@ DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> prog
     }
   }
   const bool has_data = !f.observations.empty();
-  if (!sink_.replace_api_day(day, std::move(f.observations), progress, state_key())) {
+  if (!sink_.replace_api_day(day, std::move(f.observations), progress, state_key(), org_)) {
     return DayOutcome::kGaveUp;
   }
   metrics_.success(util::to_unix_seconds(clock_.now()));

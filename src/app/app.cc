@@ -29,8 +29,16 @@ namespace cce::app {
 
 namespace {
 
+// The org label of a configured organization: its name when there are several, else "".
+std::string org_label(const config::Config& c, const config::Config::Organization& o) {
+  return c.organizations.size() > 1 ? o.name : "";
+}
+
 usage::LedgerOptions ledger_options(const config::Config& c) {
   usage::LedgerOptions o;
+  for (const auto& org : c.organizations) {
+    if (!org.organization_id.empty()) o.org_by_otel_id[org.organization_id] = org_label(c, org);
+  }
   o.merge.otel_for_today = c.merge.otel_for_today;
   for (const auto& [model, price] : c.pricing.models)
     o.prices.set(model, price);
@@ -50,6 +58,15 @@ metrics::CollectorOptions collector_options(const config::Config& c,
   o.actor_label = c.privacy.actor_label;
   o.hash_key = c.privacy.hash_key;
   o.budgets = c.budgets;
+  o.org_label = c.organizations.size() > 1;
+  for (const auto& org : c.organizations) {
+    for (auto b : org.budgets) {
+      if (b.scope == usage::Budget::Scope::kOrg) b.name = org.name;
+      b.org = org_label(c, org);
+      o.budgets.push_back(std::move(b));
+    }
+    if (!org.teams.empty()) o.org_team_maps[org_label(c, org)] = org.teams;
+  }
   return o;
 }
 
@@ -106,7 +123,9 @@ struct App::Impl {
   std::unique_ptr<ingest::Pipeline> pipeline;
   // One per organization API source with a key: its client, what it reads, its poller.
   struct ApiPolling {
-    std::string section;
+    std::string section;  // the source kind
+    std::string name;
+    std::string base_url;
     std::unique_ptr<admin::ApiClient> client;
     std::unique_ptr<admin::DaySource> source;
     std::unique_ptr<admin::Poller> poller;
@@ -114,16 +133,13 @@ struct App::Impl {
     metrics::ApiSourceMetrics* metrics = nullptr;
   };
   std::vector<ApiPolling> api_polling;
-  admin::OrganizationClaims organizations;
+  admin::OrganizationClaims organizations{config.organizations.empty()};
   server::InflightBudget inflight;
   std::unique_ptr<server::ExpositionCache> exposition;
   std::unique_ptr<server::OtlpReceiver> otlp_receiver;
   std::unique_ptr<server::OtlpHttpServer> otlp_listener;
   std::unique_ptr<server::OtlpGrpcServer> grpc_listener;
   server::HttpListener metrics_listener;
-  const config::Config::ApiSource& config_of(std::string_view section) const {
-    return section == "admin_api" ? config.admin_api : config.enterprise_analytics;
-  }
   std::atomic<bool> ready{false};
   std::atomic<bool> started{false};
   double started_at = 0;
@@ -166,10 +182,9 @@ void App::start() {
                                info.actors = s.ledger.actor_count();
                                info.store_path = s.config.store.path;
                                for (const auto& p : s.api_polling) {
-                                 info.apis.push_back({p.section, s.config_of(p.section).base_url,
-                                                      p.metrics->last_success(),
-                                                      p.metrics->newest_date(),
-                                                      p.metrics->backfill_remaining()});
+                                 info.apis.push_back(
+                                     {p.section, p.name, p.base_url, p.metrics->last_success(),
+                                      p.metrics->newest_date(), p.metrics->backfill_remaining()});
                                }
                                return render_landing_page(info);
                              },
@@ -213,51 +228,72 @@ void App::start() {
 
 void App::start_api_polling() {
   auto& m = *impl_;
-  struct Kind {
-    const char* section;
-    const char* env;
+  // What to poll: the [[organizations]] entries, else [admin_api] and [enterprise_analytics].
+  struct Polled {
+    std::string name;    // log prefix and backfill state key
+    std::string source;  // admin_api | enterprise_analytics
+    std::string org;     // the org label ("" with one organization)
+    const config::Config::ApiSource* api;
+    bool spend_limits;
+    std::chrono::milliseconds spend_limits_interval;
   };
-  for (const Kind& kind : {Kind{"admin_api", "ANTHROPIC_ADMIN_API_KEY"},
-                           Kind{"enterprise_analytics", "ANTHROPIC_ANALYTICS_API_KEY"}}) {
-    const config::Config::ApiSource& a = m.config_of(kind.section);
+  std::vector<Polled> polled;
+  const auto& c = m.config;
+  if (c.organizations.empty()) {
+    polled.push_back({"admin_api", "admin_api", "", &c.admin_api, false, {}});
+    polled.push_back({"enterprise_analytics", "enterprise_analytics", "", &c.enterprise_analytics,
+                      c.enterprise_analytics.spend_limits,
+                      c.enterprise_analytics.spend_limits_interval});
+  } else {
+    for (const auto& o : c.organizations) {
+      polled.push_back({o.name + "/" + o.source, o.source, org_label(c, o), &o.api,
+                        o.source == "enterprise_analytics" && o.api.spend_limits,
+                        o.api.spend_limits_interval});
+    }
+  }
+  for (const Polled& what : polled) {
+    const config::Config::ApiSource& a = *what.api;
     if (!a.polling()) {
       if (!a.enabled) {
-        spdlog::info("{}: disabled ({}.enabled = false)", kind.section, kind.section);
-      } else if (std::string_view(kind.section) == "admin_api") {
-        spdlog::info("{}: not polling: no key (set {} or {}.key_file)", kind.section, kind.env,
-                     kind.section);
+        spdlog::info("{}: disabled (enabled = false)", what.name);
+      } else if (what.name == "admin_api") {
+        spdlog::info(
+            "admin_api: not polling: no key (set ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)");
       }
       continue;
     }
     Impl::ApiPolling p;
-    p.section = kind.section;
-    p.metrics = &m.agent_metrics.api_source(p.section);
-    p.client = std::make_unique<admin::ApiClient>(a.base_url, a.key, a.request_timeout,
-                                                  a.max_response_bytes, p.section);
+    p.section = what.source;
+    p.name = what.name;
+    p.base_url = a.base_url;
+    p.metrics = &m.agent_metrics.api_source(what.source, what.org);
+    p.client = std::make_unique<admin::ApiClient>(
+        a.base_url, a.key, a.request_timeout, a.max_response_bytes,
+        c.organizations.empty() ? what.source : "organizations (" + what.name + ")");
     admin::PollerOptions options;
     options.backfill_days = a.backfill_days;
     options.poll_interval = a.poll_interval;
     options.refresh_days = a.refresh_days;
     options.requests = {a.min_request_interval, a.retry_backoff, a.retry_backoff_max,
                         a.max_attempts, a.max_retry_after};
-    if (p.section == "admin_api") {
-      p.source = std::make_unique<admin::UsageReportSource>(*p.client, a.max_pages_per_day,
-                                                            m.config.limits);
-    } else {
+    if (what.source == "admin_api") {
       p.source =
-          std::make_unique<admin::AnalyticsSource>(*p.client, a.max_pages_per_day, m.config.limits);
+          std::make_unique<admin::UsageReportSource>(*p.client, a.max_pages_per_day, c.limits);
+    } else {
+      p.source = std::make_unique<admin::AnalyticsSource>(*p.client, a.max_pages_per_day, c.limits);
       options.backfill_floor = admin::AnalyticsSource::kFirstDay;
     }
-    p.poller = std::make_unique<admin::Poller>(p.section, options, *p.source, *m.pipeline,
-                                               *p.metrics, *m.clock, a.key, &m.organizations);
-    if (p.section == "enterprise_analytics" && m.config.enterprise_analytics.spend_limits) {
+    p.poller =
+        std::make_unique<admin::Poller>(what.name, options, *p.source, *m.pipeline, *p.metrics,
+                                        *m.clock, a.key, &m.organizations, what.org);
+    if (what.spend_limits) {
       p.spend_limits = std::make_unique<admin::SpendLimitsPoll>(
-          *p.client, m.spend_limits, "", a.max_pages_per_day, m.config.limits.max_actors);
-      p.poller->add_task(m.config.enterprise_analytics.spend_limits_interval,
+          *p.client, m.spend_limits, what.org, a.max_pages_per_day, c.limits.max_actors);
+      p.poller->add_task(what.spend_limits_interval,
                          [s = p.spend_limits.get()](admin::Requests& r) { return s->run(r); });
     }
     p.poller->start();
-    spdlog::info("{}: polling {} every {} (key from {})", p.section, a.base_url,
+    spdlog::info("{}: polling {} every {} (key from {})", what.name, a.base_url,
                  util::format_duration(a.poll_interval), a.key_source);
     m.api_polling.push_back(std::move(p));
   }

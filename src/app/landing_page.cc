@@ -72,8 +72,9 @@ std::string render_landing_page(const LandingInfo& i) {
       std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
       newest = buf;
     }
-    const char* title = a.section == "admin_api" ? "Admin API" : "Enterprise Analytics API";
-    h += std::string("<tr><td>") + title + "</td><td>polling " + escape(a.base_url) +
+    std::string title = a.section == "admin_api" ? "Admin API" : "Enterprise Analytics API";
+    if (a.name != a.section) title += " (" + a.name.substr(0, a.name.find('/')) + ")";
+    h += "<tr><td>" + escape(title) + "</td><td>polling " + escape(a.base_url) +
          (a.backfill_remaining > 0
               ? ", backfill: " + std::to_string(static_cast<int>(a.backfill_remaining)) +
                     " days to go"

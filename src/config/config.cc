@@ -313,6 +313,11 @@ class Printer {
     }
   }
   void check(const std::string&, bool, const std::string&) const {}
+  Printer table(const std::string& key) {
+    t_.insert_or_assign(key, toml::table{});
+    return Printer(*t_[key].as_table());
+  }
+  void reject_unknown() const {}
   void prices(const std::string& key, std::map<std::string, usage::ModelPrice>& v) {
     toml::table models;
     for (auto& [model, price] : v) {
@@ -352,6 +357,71 @@ constexpr std::initializer_list<std::pair<usage::ActorLabelMode, const char*>> k
     {usage::ActorLabelMode::kEmail, "email"},
     {usage::ActorLabelMode::kHash, "hash"},
     {usage::ActorLabelMode::kDomain, "domain"}};
+
+// The keys of an organization API source ([admin_api], [enterprise_analytics] and each
+// [[organizations]] entry); `enterprise` adds the Spend Limits keys.
+template <typename S>
+void api_source_fields(S& s, Config::ApiSource& a, Config::EnterpriseAnalytics* enterprise) {
+  s.boolean("enabled", a.enabled);
+  s.string("base_url", a.base_url);
+  s.string("key_file", a.key_file);
+  s.integer("backfill_days", a.backfill_days, 0, 1000, "a number of days");
+  s.duration("poll_interval", a.poll_interval, milliseconds(1000));
+  s.integer("refresh_days", a.refresh_days, 1, 31, "a number of days");
+  s.duration("min_request_interval", a.min_request_interval, milliseconds(0));
+  s.duration("request_timeout", a.request_timeout, milliseconds(100));
+  s.duration("retry_backoff", a.retry_backoff, milliseconds(0));
+  s.duration("retry_backoff_max", a.retry_backoff_max, milliseconds(0));
+  s.integer("max_attempts", a.max_attempts, 1, 100, "a number of attempts");
+  s.integer("max_response_bytes", a.max_response_bytes, 1024, int64_t{1} << 32,
+            "a number of bytes");
+  s.integer("max_pages_per_day", a.max_pages_per_day, 1, 1000000, "a number of pages");
+  s.duration("max_retry_after", a.max_retry_after, milliseconds(1000));
+  const std::string& url = a.base_url;
+  const bool https = url.rfind("https://", 0) == 0;
+  const bool http = url.rfind("http://", 0) == 0;
+  s.check("base_url", https || http,
+          "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
+  // The key must never cross a network in clear text; plain HTTP is for a local test server.
+  s.check("base_url", !http || is_loopback_url(url),
+          "plain http:// is only allowed to a loopback address; use https://");
+  if (enterprise) {
+    s.boolean("spend_limits", enterprise->spend_limits);
+    s.duration("spend_limits_interval", enterprise->spend_limits_interval, milliseconds(1000));
+  }
+}
+
+// One [[organizations]] entry: its name (the org label), its source and key, and the source's
+// keys with that source's defaults; its teams and budgets.
+template <typename S>
+void organization_fields(S& s, Config::Organization& o) {
+  s.string("name", o.name);
+  s.check("name",
+          !o.name.empty() && o.name.size() <= 64 &&
+              o.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789_.-") == std::string::npos,
+          "must be 1 to 64 letters, digits, '_', '.' or '-' (it becomes the org label); got \"" +
+              o.name + "\"");
+  s.string("source", o.source);
+  s.check("source", o.source == "admin_api" || o.source == "enterprise_analytics",
+          "must be \"admin_api\" (the Claude Code usage report, Console organizations) or "
+          "\"enterprise_analytics\" (claude.ai Enterprise); got \"" +
+              o.source + "\"");
+  if constexpr (std::is_same_v<S, Section>) {
+    // The source's own defaults, then what the entry sets.
+    if (o.source == "admin_api") {
+      static_cast<Config::ApiSource&>(o.api) = Config::ApiSource{};
+      o.api.spend_limits = false;
+    }
+  }
+  s.string("key_env", o.key_env);
+  s.string("organization_id", o.organization_id);
+  api_source_fields(s, o.api, o.source == "enterprise_analytics" ? &o.api : nullptr);
+  s.string_map("teams", o.teams);
+  auto budgets = s.table("budgets");
+  budgets.budgets(o.budgets);
+  budgets.reject_unknown();
+}
 
 // Every section and key, once: parse() walks it with Section, to_toml() with Printer. A key
 // missing here can neither be set nor shown.
@@ -414,40 +484,9 @@ void walk(Visit&& section, Config& c) {
     s.string_map("aliases", c.identity.aliases);
     s.string_list("team_attributes", c.identity.team_attributes);
   });
-  for (auto [name, a] : {std::pair<const char*, Config::ApiSource*>{"admin_api", &c.admin_api},
-                         {"enterprise_analytics", &c.enterprise_analytics}}) {
-    section(name, [&, a = a](auto& s) {
-      s.boolean("enabled", a->enabled);
-      s.string("base_url", a->base_url);
-      s.string("key_file", a->key_file);
-      s.integer("backfill_days", a->backfill_days, 0, 1000, "a number of days");
-      s.duration("poll_interval", a->poll_interval, milliseconds(1000));
-      s.integer("refresh_days", a->refresh_days, 1, 31, "a number of days");
-      s.duration("min_request_interval", a->min_request_interval, milliseconds(0));
-      s.duration("request_timeout", a->request_timeout, milliseconds(100));
-      s.duration("retry_backoff", a->retry_backoff, milliseconds(0));
-      s.duration("retry_backoff_max", a->retry_backoff_max, milliseconds(0));
-      s.integer("max_attempts", a->max_attempts, 1, 100, "a number of attempts");
-      s.integer("max_response_bytes", a->max_response_bytes, 1024, int64_t{1} << 32,
-                "a number of bytes");
-      s.integer("max_pages_per_day", a->max_pages_per_day, 1, 1000000, "a number of pages");
-      s.duration("max_retry_after", a->max_retry_after, milliseconds(1000));
-      const std::string& url = a->base_url;
-      const bool https = url.rfind("https://", 0) == 0;
-      const bool http = url.rfind("http://", 0) == 0;
-      s.check("base_url", https || http,
-              "\"" + url + "\" must start with https:// (e.g. \"https://api.anthropic.com\")");
-      // The key must never cross a network in clear text; plain HTTP is for a local test
-      // server only.
-      s.check("base_url", !http || is_loopback_url(url),
-              "plain http:// is only allowed to a loopback address; use https://");
-      if (a == &c.enterprise_analytics) {
-        s.boolean("spend_limits", c.enterprise_analytics.spend_limits);
-        s.duration("spend_limits_interval", c.enterprise_analytics.spend_limits_interval,
-                   milliseconds(1000));
-      }
-    });
-  }
+  section("admin_api", [&](auto& s) { api_source_fields(s, c.admin_api, nullptr); });
+  section("enterprise_analytics",
+          [&](auto& s) { api_source_fields(s, c.enterprise_analytics, &c.enterprise_analytics); });
   section("merge", [&](auto& s) { s.boolean("otel_for_today", c.merge.otel_for_today); });
   section("pricing", [&](auto& s) {
     s.choice("cache_write_ttl", c.pricing.cache_write_ttl, kCacheTtls);
@@ -539,6 +578,28 @@ Config parse(const std::string& toml_text, const std::string& origin) {
         s.reject_unknown();
       },
       c);
+  if (const auto* n = top.get("organizations")) {
+    const auto* entries = n->as_array();
+    if (!entries || !entries->is_array_of_tables()) {
+      throw ConfigError(origin + ": organizations: expected [[organizations]] entries, got " +
+                        type_name(*n));
+    }
+    std::set<std::string> names;
+    for (size_t i = 0; i < entries->size(); ++i) {
+      Section s(entries->get(i)->as_table(), "organizations[" + std::to_string(i) + "]", origin);
+      Config::Organization o;
+      organization_fields(s, o);
+      s.reject_unknown();
+      if (!names.insert(o.name).second) {
+        s.fail("name", "\"" + o.name + "\" names two organizations; each needs its own name");
+      }
+      if (o.api.backfill_days > c.store.retention_days) {
+        s.fail("backfill_days", "must not exceed store.retention_days (" +
+                                    std::to_string(c.store.retention_days) + ")");
+      }
+      c.organizations.push_back(std::move(o));
+    }
+  }
   top.reject_unknown();
   for (auto [name, a] : {std::pair<const char*, Config::ApiSource*>{"admin_api", &c.admin_api},
                          {"enterprise_analytics", &c.enterprise_analytics}}) {
@@ -582,7 +643,7 @@ namespace {
 // Reads a source's key from its environment variable, else from its key_file.
 void load_key(Config::ApiSource& source, const std::string& section, const char* env_name,
               const std::string& what, const std::function<const char*(const char*)>& getenv) {
-  if (const char* env = getenv(env_name); env && *env) {
+  if (const char* env = *env_name ? getenv(env_name) : nullptr; env && *env) {
     source.key = std::string(util::trim(env));
     source.key_source = env_name;
   } else if (!source.key_file.empty()) {
@@ -612,38 +673,37 @@ constexpr const char* kWhereAnalyticsKeys =
 
 // The two kinds of organization key cannot stand in for each other: say which belongs where
 // (by prefix; the key itself is never printed).
-void check_key_kinds(const Config& config) {
-  const auto& admin = config.admin_api;
-  const auto& analytics = config.enterprise_analytics;
-  auto starts = [](const std::string& key, const char* prefix) {
-    return key.rfind(prefix, 0) == 0;
-  };
-  if (starts(admin.key, "sk-ant-api01-")) {
-    throw ConfigError(admin.key_source +
-                      " holds a claude.ai Enterprise key (sk-ant-api01…), but the Claude Code "
-                      "usage report needs an Admin API key (sk-ant-admin…). An Enterprise key "
-                      "belongs in [enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
-                      "enterprise_analytics.key_file). " +
-                      std::string(kWhereAdminKeys));
-  }
-  if (starts(admin.key, "sk-ant-api") || starts(admin.key, "sk-ant-oat")) {
-    throw ConfigError(admin.key_source +
-                      " holds a regular API key (sk-ant-api…), but the Claude Code usage report "
-                      "needs an Admin API key (sk-ant-admin…). " +
-                      std::string(kWhereAdminKeys));
-  }
-  if (starts(analytics.key, "sk-ant-admin")) {
-    throw ConfigError(analytics.key_source +
-                      " holds an Admin API key (sk-ant-admin…), which cannot read the Enterprise "
-                      "Analytics API; it belongs in [admin_api] (ANTHROPIC_ADMIN_API_KEY or "
-                      "admin_api.key_file). " +
-                      std::string(kWhereAnalyticsKeys));
-  }
-  if (starts(analytics.key, "sk-ant-api03-") || starts(analytics.key, "sk-ant-oat")) {
-    throw ConfigError(analytics.key_source +
-                      " holds a regular API key or OAuth token, which cannot read the Enterprise "
-                      "Analytics API. " +
-                      std::string(kWhereAnalyticsKeys));
+void check_key_kind(const std::string& source, const std::string& key,
+                    const std::string& key_source, const std::string& admin_home,
+                    const std::string& analytics_home) {
+  auto starts = [&](const char* prefix) { return key.rfind(prefix, 0) == 0; };
+  if (source == "admin_api") {
+    if (starts("sk-ant-api01-")) {
+      throw ConfigError(key_source +
+                        " holds a claude.ai Enterprise key (sk-ant-api01…), but the Claude Code "
+                        "usage report needs an Admin API key (sk-ant-admin…). An Enterprise key "
+                        "belongs in " +
+                        analytics_home + ". " + kWhereAdminKeys);
+    }
+    if (starts("sk-ant-api") || starts("sk-ant-oat")) {
+      throw ConfigError(key_source +
+                        " holds a regular API key (sk-ant-api…), but the Claude Code usage "
+                        "report needs an Admin API key (sk-ant-admin…). " +
+                        std::string(kWhereAdminKeys));
+    }
+  } else {
+    if (starts("sk-ant-admin")) {
+      throw ConfigError(key_source +
+                        " holds an Admin API key (sk-ant-admin…), which cannot read the "
+                        "Enterprise Analytics API; it belongs in " +
+                        admin_home + ". " + kWhereAnalyticsKeys);
+    }
+    if (starts("sk-ant-api03-") || starts("sk-ant-oat")) {
+      throw ConfigError(key_source +
+                        " holds a regular API key or OAuth token, which cannot read the "
+                        "Enterprise Analytics API. " +
+                        std::string(kWhereAnalyticsKeys));
+    }
   }
 }
 
@@ -690,7 +750,44 @@ void apply_environment(Config& config, const std::function<const char*(const cha
         "privacy.actor_label = \"hash\" needs a secret key of at least 16 characters: set "
         "CLAUDE_CODE_EXPORTER_PRIVACY_KEY or privacy.hash_key_file (e.g. openssl rand -hex 32)");
   }
-  check_key_kinds(config);
+  check_key_kind("admin_api", config.admin_api.key, config.admin_api.key_source,
+                 "[admin_api] (ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)",
+                 "[enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
+                 "enterprise_analytics.key_file)");
+  check_key_kind("enterprise_analytics", config.enterprise_analytics.key,
+                 config.enterprise_analytics.key_source,
+                 "[admin_api] (ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)",
+                 "[enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
+                 "enterprise_analytics.key_file)");
+  if (!config.organizations.empty()) {
+    for (const Config::ApiSource* top : std::initializer_list<const Config::ApiSource*>{
+             &config.admin_api, &config.enterprise_analytics}) {
+      if (!top->key.empty()) {
+        throw ConfigError(top->key_source +
+                          " is set, but [[organizations]] entries are configured: with them, "
+                          "each organization's key comes from its own key_env or key_file, and "
+                          "[admin_api] and [enterprise_analytics] are not polled. Unset it.");
+      }
+    }
+  }
+  for (size_t i = 0; i < config.organizations.size(); ++i) {
+    auto& o = config.organizations[i];
+    const std::string where = "organizations[" + std::to_string(i) + "] (" + o.name + ")";
+    const std::string what = o.source == "admin_api"
+                                 ? "the Admin API key (sk-ant-admin…)"
+                                 : "the Enterprise Analytics API key (sk-ant-api01…)";
+    if (o.key_env.empty() && o.api.key_file.empty() && o.api.enabled) {
+      throw ConfigError(where + ": no key: set key_env to the environment variable that holds " +
+                        what + ", or key_file to a file that does");
+    }
+    load_key(o.api, where, o.key_env.empty() ? "" : o.key_env.c_str(), what, getenv);
+    if (!o.key_env.empty() && o.api.key.empty() && o.api.enabled && o.api.key_file.empty()) {
+      throw ConfigError(where + ": the environment variable " + o.key_env +
+                        " (key_env) is not set; it must hold " + what);
+    }
+    check_key_kind(o.source, o.api.key, o.api.key_source, "an entry with source = \"admin_api\"",
+                   "an entry with source = \"enterprise_analytics\"");
+  }
   for (auto [file, web] : {std::pair{&config.otlp.web_config_file, &config.otlp.web},
                            {&config.exposition.web_config_file, &config.exposition.web}}) {
     if (!file->empty()) *web = load_web_config(*file);
@@ -724,6 +821,16 @@ std::string to_toml(const Config& config) {
         root.insert_or_assign(name, std::move(t));
       },
       c);
+  if (!c.organizations.empty()) {
+    toml::array entries;
+    for (auto& o : c.organizations) {
+      toml::table t;
+      Printer p(t);
+      organization_fields(p, o);
+      entries.push_back(std::move(t));
+    }
+    root.insert_or_assign("organizations", std::move(entries));
+  }
   std::ostringstream out;
   out << root << "\n";
   return out.str();

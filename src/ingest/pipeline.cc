@@ -65,10 +65,10 @@ void Pipeline::discarded_spans(size_t n) {
 
 bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
                                std::optional<BackfillProgress> progress,
-                               const std::string& state_key) {
+                               const std::string& state_key, const std::string& org) {
   std::promise<bool> stored;
   auto future = stored.get_future();
-  submit(ApiDay{day, std::move(observations), progress, state_key},
+  submit(ApiDay{day, std::move(observations), progress, state_key, org},
          [&stored](IngestReply r) { stored.set_value(r.stored); });
   return future.get();
 }
@@ -175,7 +175,7 @@ void Pipeline::process_api_day(Job& job) {
     job.done(IngestReply{true, 0, {}});
     return;
   }
-  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today);
+  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today, d.org);
   try {
     store::Batch batch = to_batch(changes);
     if (d.progress) batch.state.emplace_back(d.state_key, d.progress->serialize());

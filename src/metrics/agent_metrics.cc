@@ -186,16 +186,17 @@ void AgentMetrics::store_error() {
   store_errors_->Increment();
 }
 
-ApiSourceMetrics& AgentMetrics::api_source(const std::string& api) {
+ApiSourceMetrics& AgentMetrics::api_source(const std::string& api, const std::string& org) {
   std::lock_guard lock(sources_mu_);
-  auto& slot = sources_[api];
+  auto& slot = sources_[api + '\x1f' + org];
   if (slot) return *slot;
   slot = std::make_unique<ApiSourceMetrics>();
   auto& m = *slot;
-  m.api_ = api;
+  prometheus::Labels labels{{"api", api}};
+  if (!org.empty()) labels.emplace("org", org);
+  m.labels_ = labels;
   m.requests_ = admin_requests_;
   m.failures_ = admin_failures_;
-  const prometheus::Labels labels{{"api", api}};
   m.records_skipped_ = &admin_records_skipped_->Add(labels);
   m.last_success_ = &admin_last_success_->Add(labels);
   m.newest_date_ = &admin_newest_date_->Add(labels);
@@ -204,19 +205,23 @@ ApiSourceMetrics& AgentMetrics::api_source(const std::string& api) {
   // poll has finished.
   for (const char* reason :
        {"rate_limited", "server_error", "network", "malformed", "auth", "client_error"}) {
-    admin_failures_->Add({{"api", api}, {"reason", reason}});
+    m.failure(reason, 0);
   }
   for (const char* code : {"200", "401", "429", "500", "network"})
-    admin_requests_->Add({{"api", api}, {"code", code}});
+    m.request(code, 0);
   return m;
 }
 
-void ApiSourceMetrics::request(const std::string& code) {
-  requests_->Add({{"api", api_}, {"code", code}}).Increment();
+void ApiSourceMetrics::request(const std::string& code, double n) {
+  auto labels = labels_;
+  labels.emplace("code", code);
+  requests_->Add(labels).Increment(n);
 }
 
-void ApiSourceMetrics::failure(std::string_view reason) {
-  failures_->Add({{"api", api_}, {"reason", std::string(reason)}}).Increment();
+void ApiSourceMetrics::failure(std::string_view reason, double n) {
+  auto labels = labels_;
+  labels.emplace("reason", std::string(reason));
+  failures_->Add(labels).Increment(n);
 }
 
 void ApiSourceMetrics::records_skipped(size_t n) {

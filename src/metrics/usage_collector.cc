@@ -202,7 +202,18 @@ UsageCollector::UsageCollector(const usage::Ledger& ledger, const util::Clock& c
       clock_(clock),
       options_(std::move(options)),
       teams_(options_.team_map),
-      labeler_(options_.actor_label, options_.hash_key) {}
+      labeler_(options_.actor_label, options_.hash_key) {
+  for (const auto& [org, map] : options_.org_team_maps)
+    org_teams_.emplace(org, usage::TeamResolver(map));
+}
+
+std::string UsageCollector::team_of(const usage::ActorInfo& actor) const {
+  if (auto it = org_teams_.find(actor.org); it != org_teams_.end()) {
+    std::string team = it->second.team(usage::ActorInfo{actor.id, "", 0, 0, actor.org});
+    if (!team.empty()) return team;
+  }
+  return teams_.team(actor);
+}
 
 std::vector<MetricFamily> UsageCollector::Collect() const {
   // Only "domain" labels can give two actors one label set ("__other__" is one per type).
@@ -246,10 +257,10 @@ void UsageCollector::build(FamilyBuilder& b) const {
     const std::string name = budget.scope == usage::Budget::Scope::kUser
                                  ? labeler_.label_email(budget.name)
                                  : budget.name;
-    b.add("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge,
-          {label("scope", std::string(usage::to_string(budget.scope))), label("name", name),
-           label("period", std::string(usage::to_string(budget.period)))},
-          budget.usd);
+    Labels labels{label("scope", std::string(usage::to_string(budget.scope))), label("name", name),
+                  label("period", std::string(usage::to_string(budget.period)))};
+    if (options_.org_label && !budget.org.empty()) labels.push_back(label("org", budget.org));
+    b.add("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge, std::move(labels), budget.usd);
   }
   const char* kLimitHelp =
       "Members' spend caps per period from the organization's Spend Limits API, in its billing "
@@ -262,8 +273,9 @@ void UsageCollector::build(FamilyBuilder& b) const {
   if (options_.spend_limits) {
     for (const auto& [org, rows] : options_.spend_limits->snapshot()) {
       for (const auto& row : rows) {
-        const Labels labels{label("org", org), label("actor", labeler_.label(row.actor)),
-                            label("period", row.period), label("currency", row.currency)};
+        Labels labels{label("actor", labeler_.label(row.actor)), label("period", row.period),
+                      label("currency", row.currency)};
+        if (options_.org_label) labels.push_back(label("org", org));
         if (row.amount) {
           b.add("claude_code_spend_limit", kLimitHelp, MetricType::Gauge, labels, *row.amount);
         }
@@ -289,12 +301,19 @@ void UsageCollector::build(FamilyBuilder& b) const {
     std::vector<std::string> team(view.actors.size());
     for (size_t i = 0; i < view.actors.size(); ++i) {
       actor_label[i] = labeler_.label(view.actors[i].id);
-      team[i] = teams_.team(view.actors[i]);
+      team[i] = team_of(view.actors[i]);
     }
+    // org, with several organizations.
+    auto with_org = [&](uint32_t actor, Labels l) {
+      if (options_.org_label) l.push_back(label("org", view.actors[actor].org));
+      return l;
+    };
     auto who_in = [&](uint32_t actor, const std::string& team_label) {
-      return Labels{label("actor", actor_label[actor]),
-                    label("actor_type", std::string(usage::to_string(view.actors[actor].id.type))),
-                    label("team", team_label)};
+      return with_org(
+          actor,
+          Labels{label("actor", actor_label[actor]),
+                 label("actor_type", std::string(usage::to_string(view.actors[actor].id.type))),
+                 label("team", team_label)});
     };
     auto who = [&](uint32_t actor) { return who_in(actor, team[actor]); };
     // A day keeps the team its OTel data named then (the config map still comes first).
@@ -303,7 +322,7 @@ void UsageCollector::build(FamilyBuilder& b) const {
       if (unit.otel_team.empty() || unit.otel_team == info.otel_team) return team[actor];
       usage::ActorInfo then = info;
       then.otel_team = unit.otel_team;
-      return teams_.team(then);
+      return team_of(then);
     };
 
     // Daily gauges and the reconciliation gap for the window; the month's cost for every day of
@@ -345,8 +364,8 @@ void UsageCollector::build(FamilyBuilder& b) const {
           gap[usage::info(k.quantity).gap] -= v;
         for (const auto& [q, v] : gap) {
           b.add("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge,
-                {label("date", date), label("actor", actor_label[actor]),
-                 label("quantity", std::string(q))},
+                with_org(actor, {label("date", date), label("actor", actor_label[actor]),
+                                 label("quantity", std::string(q))}),
                 v);
         }
       }
@@ -440,8 +459,10 @@ void UsageCollector::build(FamilyBuilder& b) const {
       for (auto [source, t] : {std::pair{"otel", a.last_seen_otel}, {"api", a.last_seen_api}}) {
         if (t <= 0) continue;
         b.add("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
-              MetricType::Gauge, {label("actor", actor_label[i]), label("source", source)}, t,
-              FamilyBuilder::Combine::kMax);
+              MetricType::Gauge,
+              with_org(static_cast<uint32_t>(i),
+                       {label("actor", actor_label[i]), label("source", source)}),
+              t, FamilyBuilder::Combine::kMax);
       }
     }
   });

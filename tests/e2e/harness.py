@@ -402,13 +402,18 @@ def metric_value(agent, name, **labels):
     return found[0][1] if found else None
 
 
-def stored_api_totals(db_path):
-    """Sums of the store's Admin API slice, keyed like the fake's totals (costs in cents)."""
+def stored_api_totals(db_path, org=None):
+    """Sums of the store's organization API slice (of one configured organization when `org` is
+    given), keyed like the fakes' totals (costs in cents)."""
     import sqlite3
     con = sqlite3.connect(db_path)
     out = {}
-    for date, actor, quantity, labels, value in con.execute(
-            "SELECT date, actor_key, quantity, labels, value FROM daily_values WHERE source = 'api'"):
+    query = "SELECT date, actor_key, quantity, labels, value FROM daily_values WHERE source = 'api'"
+    params = ()
+    if org is not None:
+        query += " AND actor_key IN (SELECT actor_key FROM actors WHERE org = ?)"
+        params = (org,)
+    for date, actor, quantity, labels, value in con.execute(query, params):
         if quantity == "cost_usd":
             quantity, value = "cost_cents", value * 100
         key = "%s|%s|%s|%s" % (date, actor, quantity, labels.replace("\x1f", "/"))

@@ -190,7 +190,8 @@ class ScriptedApi final : public admin::ApiGetter {
 class MemorySink final : public ingest::DaySink {
  public:
   bool replace_api_day(util::Date day, std::vector<usage::Observation> obs,
-                       std::optional<ingest::BackfillProgress> p, const std::string& key) override {
+                       std::optional<ingest::BackfillProgress> p, const std::string& key,
+                       const std::string&) override {
     CHECK(key == "enterprise_analytics.backfill");
     stored[day] = sums(obs);
     if (p) progress = p;

@@ -188,3 +188,84 @@ TEST_CASE("the privacy hash key is never printed") {
   CHECK(printed.find("actor_label = 'hash'") != std::string::npos);
   CHECK(printed.find("a-secret") == std::string::npos);
 }
+
+TEST_CASE("[[organizations]]: each entry with its source's defaults, teams, budgets and key") {
+  const char* text = R"(
+[[organizations]]
+name = "console"
+source = "admin_api"
+key_env = "CONSOLE_ADMIN_KEY"
+organization_id = "0f7c1c55-9d0e-4c1a-9a3e-0123456789ab"
+teams = { "*@console.example.com" = "platform" }
+[organizations.budgets.org]
+day = 100
+[organizations.budgets.users."Ana@example.com"]
+month = 40
+
+[[organizations]]
+name = "enterprise"
+key_file = "/nonexistent/key"
+refresh_days = 10
+spend_limits_interval = "5m"
+[organizations.budgets.teams.research]
+month = 500
+)";
+  auto c = config::parse(text, "t");
+  REQUIRE(c.organizations.size() == 2);
+  const auto& console = c.organizations[0];
+  CHECK(console.source == "admin_api");
+  CHECK(console.api.poll_interval == std::chrono::minutes(15));  // the report's defaults
+  CHECK(console.api.refresh_days == 3);
+  CHECK(console.teams.at("*@console.example.com") == "platform");
+  REQUIRE(console.budgets.size() == 2);
+  CHECK(console.budgets[1].name == "ana@example.com");
+  const auto& ent = c.organizations[1];
+  CHECK(ent.source == "enterprise_analytics");
+  CHECK(ent.api.poll_interval == std::chrono::hours(1));  // the Analytics API's defaults
+  CHECK(ent.api.refresh_days == 10);
+  CHECK(ent.api.spend_limits_interval == std::chrono::minutes(5));
+  const std::string printed = config::to_toml(c);
+  CHECK(config::to_toml(config::parse(printed, "printed")) == printed);
+
+  // Keys: from key_env; the wrong kind is named; a missing variable is an error.
+  auto env_with = [](std::map<std::string, std::string> vars) {
+    return [vars](const char* name) -> const char* {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  };
+  auto one = config::parse(R"(
+[[organizations]]
+name = "console"
+source = "admin_api"
+key_env = "CONSOLE_ADMIN_KEY"
+)",
+                           "t");
+  auto ok = one;
+  config::apply_environment(ok, env_with({{"CONSOLE_ADMIN_KEY", "sk-ant-admin01-abc"}}));
+  CHECK(ok.organizations[0].api.key == "sk-ant-admin01-abc");
+  CHECK(ok.organizations[0].api.key_source == "CONSOLE_ADMIN_KEY");
+  auto message = [&](config::Config c2, std::map<std::string, std::string> vars) {
+    try {
+      config::apply_environment(c2, env_with(vars));
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(message(one, {}) ==
+        "organizations[0] (console): the environment variable CONSOLE_ADMIN_KEY (key_env) is not "
+        "set; it must hold the Admin API key (sk-ant-admin…)");
+  const std::string wrong = message(one, {{"CONSOLE_ADMIN_KEY", "sk-ant-api01-secretvalue"}});
+  CHECK(wrong.find("CONSOLE_ADMIN_KEY holds a claude.ai Enterprise key (sk-ant-api01…)") == 0);
+  CHECK(wrong.find("an entry with source = \"enterprise_analytics\"") != std::string::npos);
+  CHECK(wrong.find("secretvalue") == std::string::npos);
+  CHECK(message(one, {{"CONSOLE_ADMIN_KEY", "sk-ant-admin01-abc"},
+                      {"ANTHROPIC_ADMIN_API_KEY", "sk-ant-admin01-other"}})
+            .find("ANTHROPIC_ADMIN_API_KEY is set, but [[organizations]] entries are "
+                  "configured") == 0);
+  auto no_key = config::parse("[[organizations]]\nname = \"x\"\n", "t");
+  CHECK(message(no_key, {}) ==
+        "organizations[0] (x): no key: set key_env to the environment variable that holds the "
+        "Enterprise Analytics API key (sk-ant-api01…), or key_file to a file that does");
+}

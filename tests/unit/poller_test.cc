@@ -81,7 +81,8 @@ class FakeClient final : public admin::ApiGetter {
 class FakeSink final : public ingest::DaySink {
  public:
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<ingest::BackfillProgress> p, const std::string& key) override {
+                       std::optional<ingest::BackfillProgress> p, const std::string& key,
+                       const std::string&) override {
     CHECK(key == "admin_api.backfill");
     stored.push_back(day);
     std::set<std::string> actors;

@@ -29,10 +29,11 @@ struct PollerOptions {
 // thread; no failure of the API reaches OTLP ingestion or /metrics.
 class Poller {
  public:
-  // `name` is the config section ("admin_api"): log prefix and backfill state key.
+  // `name` ("admin_api", or "<organization>/<source>"): log prefix and backfill state key.
+  // `org`: the organization its days belong to ("" with one).
   Poller(std::string name, PollerOptions options, DaySource& source, ingest::DaySink& sink,
          metrics::ApiSourceMetrics& metrics, const util::Clock& clock, std::string secret,
-         OrganizationClaims* claims = nullptr);
+         OrganizationClaims* claims = nullptr, std::string org = "");
   ~Poller();
 
   // Runs the loop on its own thread; stop() ends it.
@@ -54,6 +55,7 @@ class Poller {
   std::string state_key() const { return name_ + ".backfill"; }
 
   std::string name_;
+  std::string org_;
   PollerOptions options_;
   DaySource& source_;
   ingest::DaySink& sink_;

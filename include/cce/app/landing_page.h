@@ -19,6 +19,7 @@ struct LandingInfo {
   // The organization API sources being polled.
   struct Api {
     std::string section;  // "admin_api", "enterprise_analytics"
+    std::string name;     // the section, or "<organization>/<section>"
     std::string base_url;
     double last_success = 0;
     double newest_date = 0;

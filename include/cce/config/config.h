@@ -155,6 +155,21 @@ struct Config {
     milliseconds spend_limits_interval{std::chrono::minutes(15)};
   } enterprise_analytics;
 
+  // Several organizations in one agent: each [[organizations]] entry names one, its API source
+  // and key, and its teams and budgets. Their data carries org="<name>" (with one entry, or with
+  // [admin_api] / [enterprise_analytics] alone, org stays empty). The top-level sections' keys
+  // are then not used.
+  struct Organization {
+    std::string name;
+    std::string source = "enterprise_analytics";  // or "admin_api"
+    std::string key_env;                          // the environment variable holding its key
+    std::string organization_id;               // the organization.id its members' OTel data carries
+    EnterpriseAnalytics api;                   // its source's keys (spend_limits: Enterprise only)
+    std::map<std::string, std::string> teams;  // as teams.map, for its members
+    std::vector<usage::Budget> budgets;        // as [budgets], for it
+  };
+  std::vector<Organization> organizations;
+
   struct Log {
     std::string level = "info";
   } log;

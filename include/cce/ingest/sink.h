@@ -44,14 +44,15 @@ struct BackfillProgress {
 };
 
 // Receives each day fetched from an organization API. Implementations replace the day's API
-// slice and record the source's progress (under `state_key`) in one transaction, and return
-// false when that failed (the day is fetched again).
+// slice of organization `org` ("" with one) and record the source's progress (under
+// `state_key`) in one transaction, and return false when that failed (the day is fetched
+// again).
 class DaySink {
  public:
   virtual ~DaySink() = default;
   virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
                                std::optional<BackfillProgress> progress,
-                               const std::string& state_key) = 0;
+                               const std::string& state_key, const std::string& org) = 0;
   virtual bool save_progress(const std::string& state_key, const BackfillProgress& progress) = 0;
   virtual std::optional<BackfillProgress> load_progress(const std::string& state_key) = 0;
 };

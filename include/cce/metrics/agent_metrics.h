@@ -15,14 +15,15 @@
 namespace cce::metrics {
 
 // The claude_code_exporter_admin_api_* series of one organization API source (label
-// api="admin_api" or "enterprise_analytics"). Thread-safe.
+// api="admin_api" or "enterprise_analytics", and org="<name>" with several organizations).
+// Thread-safe.
 class ApiSourceMetrics {
  public:
-  void request(const std::string& code);  // HTTP status, or "network"
+  void request(const std::string& code, double n = 1);  // HTTP status, or "network"
   // reason: rate_limited, server_error, network, deadline, too_large, malformed, auth,
   // client_error, page_limit, cursor_loop, retry_after_capped, cursor_expired,
   // duplicate_organization
-  void failure(std::string_view reason);
+  void failure(std::string_view reason, double n = 1);
   void records_skipped(size_t n);
   void success(double unix_seconds);
   void newest_date(double unix_seconds);
@@ -33,7 +34,7 @@ class ApiSourceMetrics {
 
  private:
   friend class AgentMetrics;
-  std::string api_;
+  prometheus::Labels labels_;  // api, and org when set
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Counter>* failures_ = nullptr;
   prometheus::Counter* records_skipped_ = nullptr;
@@ -67,7 +68,7 @@ class AgentMetrics {
   void otlp_inflight_bytes(double bytes);
 
   // The series of one organization API source, created (at zero) on first use.
-  ApiSourceMetrics& api_source(const std::string& api);
+  ApiSourceMetrics& api_source(const std::string& api, const std::string& org = "");
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

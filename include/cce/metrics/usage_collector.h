@@ -24,6 +24,10 @@ struct CollectorOptions {
   std::string hash_key;
   std::vector<usage::Budget> budgets;                // user names shown through the actor labeler
   const usage::SpendLimits* spend_limits = nullptr;  // members' real caps, when polled
+  // Several organizations: every usage series carries org="<name>" (the actor's), and an
+  // organization's own team map comes before team_map for its members.
+  bool org_label = false;
+  std::map<std::string, std::map<std::string, std::string>> org_team_maps;
 };
 
 // Renders the ledger as Prometheus families at scrape time (docs/metrics.md): the merged daily
@@ -45,6 +49,8 @@ class UsageCollector final : public prometheus::Collectable {
   const util::Clock& clock_;
   CollectorOptions options_;
   usage::TeamResolver teams_;
+  std::map<std::string, usage::TeamResolver> org_teams_;
+  std::string team_of(const usage::ActorInfo& actor) const;
   usage::ActorLabeler labeler_;
 };
 

@@ -13,6 +13,7 @@ struct Budget {
   std::string name;  // "org", a team, or a user's lower-cased email
   Period period = Period::kDay;
   double usd = 0;
+  std::string org = {};  // the configured organization it belongs to ("" with one)
 };
 
 // The `scope` and `period` label values: org, team, user; day, month.
