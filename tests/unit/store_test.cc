@@ -349,3 +349,54 @@ TEST_CASE("rows the agent cannot read are counted and left out, not dropped sile
   CHECK(report.examples[2].find("22/11/2026") != std::string::npos);
   CHECK(ledger.actor_count() == 1);
 }
+
+TEST_CASE("an organization's API day replaces only its own actors' rows, in memory and stored") {
+  test::TempDir dir;
+  const std::string path = dir.file("s.db");
+  const auto day = *util::Date::parse("2026-11-21");
+  const auto today = *util::Date::parse("2026-11-22");
+  usage::LedgerOptions options;
+  options.org_by_otel_id = {{"uuid-ent", "enterprise"}};
+  usage::Ledger ledger(options);
+  auto store = store::Store::open(path, store::Synchronous::kFull);
+  auto apply = [&](const usage::LedgerChanges& changes) {
+    store->write(ingest::to_batch(changes));
+    ledger.apply(changes);
+  };
+  auto sessions = [&](const char* who, double n) {
+    return obs(who, Quantity::kSessions, "", n, "2026-11-21");
+  };
+  apply(ledger.stage_api_day(day, {sessions("a@console.example.com", 1)}, today, "console"));
+  apply(ledger.stage_api_day(day, {sessions("b@ent.example.com", 2)}, today, "enterprise"));
+  // The console organization's next reading no longer lists a@: only its rows go.
+  apply(ledger.stage_api_day(day, {sessions("c@console.example.com", 3)}, today, "console"));
+  // An OTel-only member joins the organization its organization.id names.
+  apply(ledger.stage_otel({sessions("d@ent.example.com", 4)},
+                          {{{usage::ActorType::kUser, "d@ent.example.com"}, "", 1, "uuid-ent"}},
+                          today));
+  auto check = [&](const usage::Ledger& l) {
+    l.read([&](const usage::Ledger::View& v) {
+      std::map<std::string, std::pair<std::string, double>> api;
+      for (const auto& [actor, u] : v.days.at(day)) {
+        for (const auto& [k, val] : u.api)
+          api[v.actors[actor].id.id] = {v.actors[actor].org, val};
+      }
+      CHECK(api == std::map<std::string, std::pair<std::string, double>>{
+                       {"b@ent.example.com", {"enterprise", 2}},
+                       {"c@console.example.com", {"console", 3}}});
+      for (const auto& a : v.actors) {
+        if (a.id.id == "d@ent.example.com") CHECK(a.org == "enterprise");
+        if (a.id.id == "a@console.example.com") CHECK(a.org == "console");
+      }
+    });
+  };
+  check(ledger);
+  store->fold();
+  store.reset();
+  usage::Ledger reloaded(options);
+  usage::OtelNormalizer renormalizer({}, 3600, 86400);
+  auto reopened = store::Store::open(path, store::Synchronous::kFull);
+  ingest::load(*reopened, reloaded, renormalizer);
+  check(reloaded);
+  CHECK(dump(reloaded) == dump(ledger));
+}
