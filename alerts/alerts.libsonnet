@@ -28,12 +28,20 @@ local lib = import 'lib.libsonnet';
 
     // org, team and user budgets: the same rules, joined on the level's label.
     local levels = [
-      { level: 'org', Name: 'Org', on: 'on()', who: 'The organisation', one: 'The organisation', whose: 'its', lookup(m): lookup(m) },
-      { level: 'team', Name: 'Team', on: 'on(team)', who: 'Team {{ $labels.team }}', one: 'A team', whose: 'its', lookup(m): lookupBy(m, 'team') },
+      {
+        level: 'org',
+        Name: 'Org',
+        on: 'on(org)',
+        who: 'The organisation{{ with $labels.org }} {{ . }}{{ end }}',
+        one: 'The organisation',
+        whose: 'its',
+        lookup(m): lookupBy(m, 'org'),
+      },
+      { level: 'team', Name: 'Team', on: 'on(org, team)', who: 'Team {{ $labels.team }}', one: 'A team', whose: 'its', lookup(m): lookupBy(m, 'team') },
       {
         level: 'actor',
         Name: 'User',
-        on: 'on(actor) group_left()',
+        on: 'on(org, actor) group_left()',
         who: '{{ $labels.actor }}' + teamSuffix,
         one: 'A user',
         whose: 'their',
@@ -81,7 +89,7 @@ local lib = import 'lib.libsonnet';
           and on(%(by)s) (%(level)s:claude_code_cost_usd:rate1h > %(factor)s * %(level)s:claude_code_cost_usd:rate1h_avg%(bw)s)
       ||| % {
         level: l.level,
-        by: if l.level == 'actor' then 'actor, actor_type, team' else l.level,
+        by: if l.level == 'actor' then 'org, actor, actor_type, team' else if l.level == 'team' then 'org, team' else l.level,
         floor: lib.num(floor),
         factor: lib.num(c.spike.factor),
         bw: bw,
@@ -141,8 +149,8 @@ local lib = import 'lib.libsonnet';
             'cost',
             |||
               (actor:claude_code_cost_usd:org_share_rate1h > %(min)s)
-                and on(actor, actor_type, team) (actor:claude_code_cost_usd:org_share_rate1h > %(factor)s * actor:claude_code_cost_usd:org_share_rate1h_avg%(bw)s)
-                and on() (org:claude_code_cost_usd:rate1h * 3600 > %(floor)s)
+                and on(org, actor, actor_type, team) (actor:claude_code_cost_usd:org_share_rate1h > %(factor)s * actor:claude_code_cost_usd:org_share_rate1h_avg%(bw)s)
+                and on(org) (org:claude_code_cost_usd:rate1h * 3600 > %(floor)s)
             ||| % { min: lib.num(c.share.min), factor: lib.num(c.share.factor), bw: bw, floor: lib.num(c.share.orgFloorUsdPerHour) },
             c.share['for'],
             'One user has become a much larger share of Claude Code spend.',

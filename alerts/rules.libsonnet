@@ -1,5 +1,7 @@
 // Recording rules shared by the alerts and the dashboards, named level:metric:operations.
-// Levels: org (no labels), team, actor (actor, actor_type, team), team_tool (team, tool).
+// Levels: org (org), team (org, team), actor (org, actor, actor_type, team), team_tool (team, tool).
+// `org` names the configured organization when the agent reports several; with one it is absent,
+// and every level reads as before.
 local lib = import 'lib.libsonnet';
 
 {
@@ -7,13 +9,13 @@ local lib = import 'lib.libsonnet';
     local c = $._config,
     local sel = c.selector,
     local b = c.baseline,
-    local actor = 'actor, actor_type, team',
+    local actor = 'org, actor, actor_type, team',
     // Today's rows of a daily gauge: the agent marks the current UTC date in today_info.
     local today(metric) =
       '%s{%s} * on(date) group_left() max by (date) (claude_code_exporter_today_info{%s})' % [metric, sel, sel],
     // A budget per team or actor: claude_code_budget_usd names it in `name`.
     local budget(scope, level, period) =
-      'max by (%s) (label_replace(claude_code_budget_usd{%s, scope="%s", period="%s"}, "%s", "$1", "name", "(.*)"))'
+      'max by (org, %s) (label_replace(claude_code_budget_usd{%s, scope="%s", period="%s"}, "%s", "$1", "name", "(.*)"))'
       % [level, sel, scope, period, level],
     // A 7-day baseline of an hourly-rate recording: its mean over the active hours of the window,
     // sampled hourly, once there are minActiveHours of them (a new actor has no baseline).
@@ -33,11 +35,11 @@ local lib = import 'lib.libsonnet';
         name: 'claude-code-cost.rules',
         rules: [
           { record: 'actor:claude_code_cost_usd:today', expr: 'sum by (%s) (%s)' % [actor, today('claude_code_daily_cost_usd')] },
-          { record: 'team:claude_code_cost_usd:today', expr: 'sum by (team) (actor:claude_code_cost_usd:today)' },
-          { record: 'org:claude_code_cost_usd:today', expr: 'sum(actor:claude_code_cost_usd:today)' },
+          { record: 'team:claude_code_cost_usd:today', expr: 'sum by (org, team) (actor:claude_code_cost_usd:today)' },
+          { record: 'org:claude_code_cost_usd:today', expr: 'sum by (org) (actor:claude_code_cost_usd:today)' },
           { record: 'actor:claude_code_cost_usd:month_to_date', expr: 'sum by (%s) (claude_code_month_cost_usd{%s})' % [actor, sel] },
-          { record: 'team:claude_code_cost_usd:month_to_date', expr: 'sum by (team) (actor:claude_code_cost_usd:month_to_date)' },
-          { record: 'org:claude_code_cost_usd:month_to_date', expr: 'sum(actor:claude_code_cost_usd:month_to_date)' },
+          { record: 'team:claude_code_cost_usd:month_to_date', expr: 'sum by (org, team) (actor:claude_code_cost_usd:month_to_date)' },
+          { record: 'org:claude_code_cost_usd:month_to_date', expr: 'sum by (org) (actor:claude_code_cost_usd:month_to_date)' },
         ] + [
           // Spend so far divided by the elapsed share of the month.
           {
@@ -46,7 +48,7 @@ local lib = import 'lib.libsonnet';
           }
           for level in ['actor', 'team', 'org']
         ] + [
-          { record: 'org:claude_code_budget_usd:%s' % period, expr: 'max(claude_code_budget_usd{%s, scope="org", period="%s"})' % [sel, period] }
+          { record: 'org:claude_code_budget_usd:%s' % period, expr: 'max by (org) (claude_code_budget_usd{%s, scope="org", period="%s"})' % [sel, period] }
           for period in ['day', 'month']
         ] + [
           { record: 'team:claude_code_budget_usd:%s' % period, expr: budget('team', 'team', period) }
@@ -63,11 +65,11 @@ local lib = import 'lib.libsonnet';
             record: 'actor:claude_code_cost_usd:rate1h',
             expr: 'sum by (%s) (rate(claude_code_cost_usd_total{%s}[1h])) unless on() (%s)' % [actor, sel, afterBackfill],
           },
-          { record: 'team:claude_code_cost_usd:rate1h', expr: 'sum by (team) (actor:claude_code_cost_usd:rate1h)' },
-          { record: 'org:claude_code_cost_usd:rate1h', expr: 'sum(actor:claude_code_cost_usd:rate1h)' },
+          { record: 'team:claude_code_cost_usd:rate1h', expr: 'sum by (org, team) (actor:claude_code_cost_usd:rate1h)' },
+          { record: 'org:claude_code_cost_usd:rate1h', expr: 'sum by (org) (actor:claude_code_cost_usd:rate1h)' },
           {
             record: 'actor:claude_code_cost_usd:org_share_rate1h',
-            expr: 'actor:claude_code_cost_usd:rate1h / on() group_left() (org:claude_code_cost_usd:rate1h > 0)',
+            expr: 'actor:claude_code_cost_usd:rate1h / on(org) group_left() (org:claude_code_cost_usd:rate1h > 0)',
           },
           { record: 'team:claude_code_tokens:rate1h', expr: 'sum by (team, token_type) (rate(claude_code_tokens_total{%s}[1h]))' % sel },
           { record: 'org:claude_code_tokens:rate1h', expr: 'sum by (token_type) (team:claude_code_tokens:rate1h)' },
