@@ -60,6 +60,16 @@ with tempfile.TemporaryDirectory() as tmp:
     c.check(r.returncode == 1 and "admin_api.key_file (%s) holds a regular API key" % key_file in r.stderr,
             "key_file with an sk-ant-api key: " + r.stderr)
 
+# Each organization key where the other belongs: refused at start, naming where it goes.
+for var, key, says in (
+        ("ANTHROPIC_ADMIN_API_KEY", "sk-ant-api01-EnterpriseKey-0123456789",
+         "ANTHROPIC_ADMIN_API_KEY holds a claude.ai Enterprise key (sk-ant-api01…)"),
+        ("ANTHROPIC_ANALYTICS_API_KEY", "sk-ant-admin01-AdminKey-0123456789",
+         "ANTHROPIC_ANALYTICS_API_KEY holds an Admin API key (sk-ant-admin…)")):
+    r = run(env=dict(os.environ, **{var: key}))
+    c.check(r.returncode == 1 and says in r.stderr, "%s in %s: exit 1 with %r: %s" % (key[:13], var, says, r.stderr))
+    c.check(key not in r.stderr + r.stdout and key[14:] not in r.stderr + r.stdout, "the key itself is not printed")
+
 r = run("--config", "/nonexistent/config.toml")
 c.check(r.returncode == 1 and "cannot read the config file" in r.stderr, "missing file: " + r.stderr)
 r = run("--frobnicate")

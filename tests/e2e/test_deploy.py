@@ -15,7 +15,7 @@ yaml = harness.require_yaml()
 a = harness.args()
 c = Checker("e2e deploy")
 repo = os.path.abspath(os.path.join(a.testdata, "..", ".."))
-AGENT_ENV = {"ANTHROPIC_ADMIN_API_KEY", "CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS"}
+AGENT_ENV = {"ANTHROPIC_ADMIN_API_KEY", "ANTHROPIC_ANALYTICS_API_KEY", "CLAUDE_CODE_EXPORTER_OTLP_AUTH_TOKENS"}
 
 
 def path(*p):

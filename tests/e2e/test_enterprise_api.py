@@ -109,14 +109,27 @@ try:
     c.check(got_caps == want_caps, "claude_code_spend_limit equals the fake's caps (%d members with a cap; %d shown)" % (
         len(want_caps), len(got_caps)))
     c.check(got_spend == want_spend, "claude_code_spend_limit_period_spend equals the fake's (%d members)" % len(want_spend))
-    c.check(all(l["org"] == "" for l, _ in harness.select(samples, "claude_code_spend_limit")),
-            "one organization configured: org is empty")
+    c.check(all("org" not in l for l, _ in harness.select(samples, "claude_code_spend_limit")),
+            "one organization configured: no org label")
     check_no_leak("backfill", agent)
     agent.stop()
     compare_totals("120-day backfill", fake.totals(since="2026-07-26"), os.path.join(agent.dir, "store.db"))
 finally:
     agent.cleanup()
     fake.close()
+
+# The truth file the fake writes is the same truth.
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    truth_path = os.path.join(tmp, "truth.json")
+    f2 = FakeEnterpriseApi(KEY, days=5, users=10, seed=9, truth_file=truth_path)
+    try:
+        with open(truth_path) as f:
+            truth_file = json.load(f)
+        c.check(truth_file["totals"] == f2.totals() and truth_file["caps"] == f2.caps() and truth_file["totals"],
+                "the fake's truth file equals its /_control answers")
+    finally:
+        f2.close()
 
 # 2. A restart mid-backfill resumes; then the day the API finishes later is fetched by the refresh.
 fake = FakeEnterpriseApi(KEY, days=40, users=60, seed=12, delay=0.02)

@@ -20,8 +20,8 @@ Faults are queued through POST /_control/faults ([{"kind": "429"|"500"|"503"|"50
 "timeout"|"malformed", "endpoint": "users"|"user_cost_report"|…, "date": …, "paged": true,
 "retry_after": s, "count": n}]) and served to the next matching requests (410 only to requests
 carrying a cursor). /_control/log lists the requests, /_control/totals the truth per
-(date, actor, quantity, labels) for days up to --latest (costs in cents), /_control/caps the
-spend caps. Listens on 127.0.0.1 only.
+(date, actor, quantity, labels) for days up to --latest (costs in cents; --truth-file writes it,
+with the caps, to a file at start), /_control/caps the spend caps. Listens on 127.0.0.1 only.
 """
 import argparse
 import base64
@@ -450,12 +450,18 @@ def main():
     ap.add_argument("--org-id", default="org_enterprise_0001")
     ap.add_argument("--currency", default="USD")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--truth-file", help="write the truth (as /_control/totals, and the caps) here at start")
     a = ap.parse_args()
     end = datetime.date.fromisoformat(a.end)
     a.latest = a.latest or (end - datetime.timedelta(days=1)).isoformat()
     a.refreshed_at = a.refreshed_at or end.isoformat() + "T08:00:00Z"
     big = {d: int(n) for d, n in (b.split(":") for b in a.big_day)}
-    Handler.state = State(Org(end, a.days, a.users, a.seed, big, a.currency), a)
+    org = Org(end, a.days, a.users, a.seed, big, a.currency)
+    Handler.state = State(org, a)
+    if a.truth_file:
+        with open(a.truth_file, "w") as f:
+            json.dump({"latest": a.latest, "totals": org.totals("0000", a.latest), "caps": org.caps}, f,
+                      sort_keys=True)
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True
     print("listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
