@@ -33,7 +33,8 @@ DayOutcome AnalyticsSource::refused(const HttpResult& r, const char* path, util:
   const std::string& name = requests.name();
   if (r.status == 400) {
     // A day the API has not finished yet is refused with the latest day it has.
-    if (auto latest = latest_available_day(r.body, day)) {
+    // Only a plausible lag: a stray date in an error message must not skip a month.
+    if (auto latest = latest_available_day(r.body, day); latest && day - *latest <= 7) {
       out.latest_available = latest;
       spdlog::debug("{}: {}: not available yet (the latest day is {})", name, day.str(),
                     latest->str());

@@ -15,7 +15,7 @@ std::string OrganizationClaims::claim(const std::string& source,
     if (!one_) continue;
     return source + " reports organization " + organization_id + ", but this agent's API data " +
            "already comes from " + id + " through " + other + "; " + source +
-           " is paused. Run one agent per organization.";
+           " is paused. Configure each organization as an [[organizations]] entry.";
   }
   by_source_[source] = organization_id;
   return "";

@@ -8,9 +8,9 @@ using ingest::BackfillProgress;
 
 Poller::Poller(std::string name, PollerOptions options, DaySource& source, ingest::DaySink& sink,
                metrics::ApiSourceMetrics& metrics, const util::Clock& clock, std::string secret,
-               OrganizationClaims* claims, std::string org)
+               OrganizationClaims* claims, std::string org, std::string owner)
     : name_(std::move(name)),
-      org_(std::move(org)),
+      target_{name_ + ".backfill", std::move(org), std::move(owner)},
       options_(options),
       source_(source),
       sink_(sink),
@@ -64,7 +64,7 @@ DayOutcome Poller::poll_day(util::Date day, std::optional<BackfillProgress> prog
     }
   }
   const bool has_data = !f.observations.empty();
-  if (!sink_.replace_api_day(day, std::move(f.observations), progress, state_key(), org_)) {
+  if (!sink_.replace_api_day(day, std::move(f.observations), progress, target_)) {
     return DayOutcome::kGaveUp;
   }
   metrics_.success(util::to_unix_seconds(clock_.now()));
@@ -109,12 +109,15 @@ void Poller::run() {
     if (now >= next_refresh) {
       const util::Date current = util::Date::from_time(clock_.now());
       latest_available_.reset();  // a new cycle asks again
-      for (int i = 0; i < options_.refresh_days; ++i) {
+      // The last refresh_days days the API has finished: days it has not finished yet do not
+      // count (they are asked for again next cycle), so a lag never shrinks the window.
+      for (int i = 0, polled = 0; polled < options_.refresh_days && i <= kMaxLagDays; ++i) {
         const util::Date day = current - i;
         if (latest_available_ && day > *latest_available_) continue;  // known to be not ready
         auto outcome = poll_day(day, std::nullopt);
         if (outcome == DayOutcome::kStopped) return;
         if (outcome == DayOutcome::kHalted || outcome == DayOutcome::kGaveUp) break;
+        if (outcome != DayOutcome::kNotYet) ++polled;
       }
       next_refresh = clock_.monotonic() + options_.poll_interval;
       continue;

@@ -122,18 +122,19 @@ struct App::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<ingest::Pipeline> pipeline;
   // One per organization API source with a key: its client, what it reads, its poller.
+  // The poller last: it is destroyed (and its thread joined) first.
   struct ApiPolling {
     std::string section;  // the source kind
     std::string name;
     std::string base_url;
+    metrics::ApiSourceMetrics* metrics = nullptr;
     std::unique_ptr<admin::ApiClient> client;
     std::unique_ptr<admin::DaySource> source;
-    std::unique_ptr<admin::Poller> poller;
     std::unique_ptr<admin::SpendLimitsPoll> spend_limits;
-    metrics::ApiSourceMetrics* metrics = nullptr;
+    std::unique_ptr<admin::Poller> poller;
   };
-  std::vector<ApiPolling> api_polling;
   admin::OrganizationClaims organizations{config.organizations.empty()};
+  std::vector<ApiPolling> api_polling;  // filled before the listeners start
   server::InflightBudget inflight;
   std::unique_ptr<server::ExpositionCache> exposition;
   std::unique_ptr<server::OtlpReceiver> otlp_receiver;
@@ -163,6 +164,8 @@ void App::start() {
                                                   *m.clock, m.config.store.retention_days);
   m.pipeline->start();
   m.started = true;
+  // Before the listeners: the status page reads api_polling without a lock.
+  start_api_polling();
   m.exposition = std::make_unique<server::ExpositionCache>(
       [this] { return metrics_text(); }, *m.clock, m.config.exposition.min_render_interval);
 
@@ -222,7 +225,6 @@ void App::start() {
                  m.config.otlp.auth_tokens.empty() ? "" : ", bearer token required",
                  describe_web(m.config.otlp.web));
   }
-  start_api_polling();
   m.ready = true;
 }
 
@@ -233,6 +235,7 @@ void App::start_api_polling() {
     std::string name;    // log prefix and backfill state key
     std::string source;  // admin_api | enterprise_analytics
     std::string org;     // the org label ("" with one organization)
+    std::string owner;   // whose rows its days replace (ingest::ApiDayTarget)
     const config::Config::ApiSource* api;
     bool spend_limits;
     std::chrono::milliseconds spend_limits_interval;
@@ -240,13 +243,14 @@ void App::start_api_polling() {
   std::vector<Polled> polled;
   const auto& c = m.config;
   if (c.organizations.empty()) {
-    polled.push_back({"admin_api", "admin_api", "", &c.admin_api, false, {}});
-    polled.push_back({"enterprise_analytics", "enterprise_analytics", "", &c.enterprise_analytics,
-                      c.enterprise_analytics.spend_limits,
+    // The Admin API keeps the owner its rows had before sources were told apart.
+    polled.push_back({"admin_api", "admin_api", "", "", &c.admin_api, false, {}});
+    polled.push_back({"enterprise_analytics", "enterprise_analytics", "", "enterprise_analytics",
+                      &c.enterprise_analytics, c.enterprise_analytics.spend_limits,
                       c.enterprise_analytics.spend_limits_interval});
   } else {
     for (const auto& o : c.organizations) {
-      polled.push_back({o.name + "/" + o.source, o.source, org_label(c, o), &o.api,
+      polled.push_back({o.name + "/" + o.source, o.source, org_label(c, o), o.name, &o.api,
                         o.source == "enterprise_analytics" && o.api.spend_limits,
                         o.api.spend_limits_interval});
     }
@@ -285,17 +289,17 @@ void App::start_api_polling() {
     }
     p.poller =
         std::make_unique<admin::Poller>(what.name, options, *p.source, *m.pipeline, *p.metrics,
-                                        *m.clock, a.key, &m.organizations, what.org);
+                                        *m.clock, a.key, &m.organizations, what.org, what.owner);
     if (what.spend_limits) {
       p.spend_limits = std::make_unique<admin::SpendLimitsPoll>(
           *p.client, m.spend_limits, what.org, a.max_pages_per_day, c.limits.max_actors);
       p.poller->add_task(what.spend_limits_interval,
                          [s = p.spend_limits.get()](admin::Requests& r) { return s->run(r); });
     }
-    p.poller->start();
+    m.api_polling.push_back(std::move(p));
+    m.api_polling.back().poller->start();
     spdlog::info("{}: polling {} every {} (key from {})", what.name, a.base_url,
                  util::format_duration(a.poll_interval), a.key_source);
-    m.api_polling.push_back(std::move(p));
   }
 }
 

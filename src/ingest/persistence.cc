@@ -9,8 +9,10 @@ store::Batch to_batch(const usage::LedgerChanges& changes) {
   const auto& keys = changes.actor_keys;
   for (const auto& d : changes.days_pruned)
     b.days_deleted.push_back(d.str());
-  for (const auto& [day, actor] : changes.api_slices_replaced)
-    b.api_slices_deleted.emplace_back(day.str(), keys.at(actor));
+  for (const auto& s : changes.api_slices_replaced) {
+    b.api_slices_deleted.emplace_back(s.day.str(), keys.at(s.actor));
+    if (!s.owner.empty()) b.api_owners.push_back({s.day.str(), keys.at(s.actor), s.owner});
+  }
   for (const auto& a : changes.actors) {
     b.actors.push_back({keys.at(a.index), a.info.otel_team, a.info.last_seen_otel,
                         a.info.last_seen_api, a.info.org});
@@ -86,6 +88,16 @@ RestoreReport restore_ledger(const store::LedgerRows& rows, usage::Ledger& ledge
       continue;
     }
     ledger.restore_unit_team(*date, *id, r.team);
+  }
+  for (const auto& r : rows.api_owners) {
+    ++report.rows;
+    auto date = util::Date::parse(r.date);
+    auto id = usage::ActorId::from_key(r.actor_key);
+    if (!date || !id) {
+      skip("API source of (" + r.date + ", " + r.actor_key + "): unknown date or actor");
+      continue;
+    }
+    ledger.restore_api_owner(*date, *id, r.owner);
   }
   return report;
 }

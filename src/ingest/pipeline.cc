@@ -65,10 +65,10 @@ void Pipeline::discarded_spans(size_t n) {
 
 bool Pipeline::replace_api_day(util::Date day, std::vector<usage::Observation> observations,
                                std::optional<BackfillProgress> progress,
-                               const std::string& state_key, const std::string& org) {
+                               const ApiDayTarget& target) {
   std::promise<bool> stored;
   auto future = stored.get_future();
-  submit(ApiDay{day, std::move(observations), progress, state_key, org},
+  submit(ApiDay{day, std::move(observations), progress, target},
          [&stored](IngestReply r) { stored.set_value(r.stored); });
   return future.get();
 }
@@ -175,10 +175,11 @@ void Pipeline::process_api_day(Job& job) {
     job.done(IngestReply{true, 0, {}});
     return;
   }
-  usage::LedgerChanges changes = ledger_.stage_api_day(d.day, d.observations, today, d.org);
+  usage::LedgerChanges changes =
+      ledger_.stage_api_day(d.day, d.observations, today, d.target.org, d.target.owner);
   try {
     store::Batch batch = to_batch(changes);
-    if (d.progress) batch.state.emplace_back(d.state_key, d.progress->serialize());
+    if (d.progress) batch.state.emplace_back(d.target.state_key, d.progress->serialize());
     store_.write(batch);
   } catch (const std::exception& e) {
     store_failed("could not commit API day " + d.day.str(), e);
@@ -186,6 +187,14 @@ void Pipeline::process_api_day(Job& job) {
     return;
   }
   apply_committed(changes);
+  if (!changes.api_held_by_other.empty()) {
+    // The same person and day from two sources would count twice: the first source keeps it.
+    spdlog::warn(
+        "{}: {}: {} people that another organization API source already reports for this day "
+        "were left out (each person and day counts once)",
+        d.target.state_key.substr(0, d.target.state_key.rfind('.')), d.day.str(),
+        changes.api_held_by_other.size());
+  }
   job.done(IngestReply{true, 0, {}});
 }
 

@@ -77,9 +77,17 @@ CREATE TABLE ledger_journal(
   record BLOB NOT NULL
 );
 )sql",
-      // 4 -> 5: the configured organization an actor belongs to ([[organizations]]).
+      // 4 -> 5: the configured organization an actor belongs to ([[organizations]]), and the
+      // API source holding a (day, actor)'s API rows when it is not the default one (several
+      // sources never replace each other's rows).
       R"sql(
 ALTER TABLE actors ADD COLUMN org TEXT NOT NULL DEFAULT '';
+CREATE TABLE api_owners(
+  date TEXT NOT NULL,                  -- YYYY-MM-DD (UTC)
+  actor_key TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  PRIMARY KEY(date, actor_key)
+) WITHOUT ROWID;
 )sql",
   };
   return kSteps;

@@ -260,6 +260,11 @@ LedgerRows Store::read_ledger() {
     while (s.step())
       rows.unit_teams.push_back({s.text(0), s.text(1), s.text(2)});
   }
+  {
+    Stmt s(db, "SELECT date, actor_key, owner FROM api_owners");
+    while (s.step())
+      rows.api_owners.push_back({s.text(0), s.text(1), s.text(2)});
+  }
   // Journaled rows come last, the round's before the newer ones: restoring assigns.
   for (const LedgerJournal* j : {&impl_->folding, &impl_->journal}) {
     LedgerRows pending = j->rows();
@@ -401,16 +406,27 @@ void Store::write(const Batch& b) {
       if (!b.days_deleted.empty()) {
         Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
         Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
+        Stmt& o = impl_->cached("DELETE FROM api_owners WHERE date = ?1");
         for (const auto& d : b.days_deleted) {
           s.bind(1, d).run();
           t.bind(1, d).run();
+          o.bind(1, d).run();
         }
       }
       if (!b.api_slices_deleted.empty()) {
         Stmt& s = impl_->cached(
             "DELETE FROM daily_values WHERE source = 'api' AND date = ?1 AND actor_key = ?2");
-        for (const auto& [date, actor] : b.api_slices_deleted)
+        Stmt& o = impl_->cached("DELETE FROM api_owners WHERE date = ?1 AND actor_key = ?2");
+        for (const auto& [date, actor] : b.api_slices_deleted) {
           s.bind(1, date).bind(2, actor).run();
+          o.bind(1, date).bind(2, actor).run();
+        }
+      }
+      if (!b.api_owners.empty()) {
+        Stmt& s = impl_->cached(
+            "INSERT OR REPLACE INTO api_owners(date, actor_key, owner) VALUES(?1, ?2, ?3)");
+        for (const auto& r : b.api_owners)
+          s.bind(1, r.date).bind(2, r.actor_key).bind(3, r.owner).run();
       }
       if (journal) {
         if (has_ledger_rows(b)) {

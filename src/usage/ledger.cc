@@ -169,7 +169,7 @@ void Ledger::fill_actor_keys(LedgerChanges& changes) const {
   for (const auto& u : changes.unit_teams)
     note(u.actor);
   for (const auto& s : changes.api_slices_replaced)
-    note(s.second);
+    note(s.actor);
 }
 
 void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
@@ -267,17 +267,18 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
 }
 
 LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observation>& obs,
-                                    util::Date today, const std::string& org) {
+                                    util::Date today, const std::string& org,
+                                    const std::string& owner) {
   LedgerChanges changes;
   std::shared_lock lock(mu_);
   Overlay touched;
   std::unordered_map<std::string, uint32_t> pending;
   PendingValues pending_values;
-  // Every actor of this organization that had API rows that day is touched: its slice is
-  // replaced (maybe by nothing). Other organizations' rows stay.
+  // Every slice this source holds that day is touched: it is replaced (maybe by nothing).
+  // Other sources' slices stay.
   if (auto d = days_.find(day); d != days_.end()) {
     for (const auto& [actor, u] : d->second) {
-      if (u.api.empty() || actors_[actor].org != org) continue;
+      if (u.api.empty() || u.api_owner != owner) continue;
       StagedUnit replaced;
       replaced.base = &u;
       replaced.api.emplace();
@@ -285,20 +286,29 @@ LedgerChanges Ledger::stage_api_day(util::Date day, const std::vector<Observatio
     }
   }
   std::set<uint32_t> seen;
+  std::set<uint32_t> held_by_other;
   for (const auto& o : obs) {
     const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
-    auto [it, fresh] = touched.try_emplace({day, actor});
-    if (fresh) {
-      // Its applied unit has no API rows that day (those were all touched above).
-      it->second.base = unit(day, actor);
+    auto it = touched.find({day, actor});
+    if (it == touched.end()) {
+      // Its applied unit has no rows of this source that day (those were all touched above);
+      // rows of another source stay theirs.
+      const Unit* base = unit(day, actor);
+      if (base && !base->api.empty()) {
+        held_by_other.insert(actor);
+        continue;
+      }
+      it = touched.try_emplace({day, actor}).first;
+      it->second.base = base;
       it->second.api.emplace();
     }
     (*it->second.api)[QKey{
         o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)}] += o.value;
     seen.insert(actor);
   }
+  changes.api_held_by_other.assign(held_by_other.begin(), held_by_other.end());
   for (const auto& [at, u] : touched) {
-    changes.api_slices_replaced.emplace_back(day, at.second);
+    changes.api_slices_replaced.push_back({day, at.second, owner});
     for (const auto& [k, v] : *u.api)
       changes.daily.push_back({Source::kApi, day, at.second, k, v});
   }
@@ -334,10 +344,10 @@ void Ledger::apply(const LedgerChanges& changes) {
   }
   for (const auto& d : changes.days_pruned)
     days_.erase(d);
-  for (const auto& [day, actor] : changes.api_slices_replaced) {
-    if (auto it = days_.find(day); it != days_.end()) {
-      if (auto u = it->second.find(actor); u != it->second.end()) u->second.api.clear();
-    }
+  for (const auto& s : changes.api_slices_replaced) {
+    Unit& u = days_[s.day][s.actor];
+    u.api.clear();
+    u.api_owner = s.owner;
   }
   for (const auto& d : changes.daily) {
     note_label_values(d.actor, d.key);
@@ -378,6 +388,11 @@ void Ledger::restore_total(const ActorId& actor, const QKey& key, double value) 
 void Ledger::restore_unit_team(util::Date date, const ActorId& actor, const std::string& team) {
   std::unique_lock lock(mu_);
   days_[date][intern(actor)].otel_team = team;
+}
+
+void Ledger::restore_api_owner(util::Date date, const ActorId& actor, const std::string& owner) {
+  std::unique_lock lock(mu_);
+  days_[date][intern(actor)].api_owner = owner;
 }
 
 void Ledger::clear() {

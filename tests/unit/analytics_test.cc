@@ -190,8 +190,9 @@ class ScriptedApi final : public admin::ApiGetter {
 class MemorySink final : public ingest::DaySink {
  public:
   bool replace_api_day(util::Date day, std::vector<usage::Observation> obs,
-                       std::optional<ingest::BackfillProgress> p, const std::string& key,
-                       const std::string&) override {
+                       std::optional<ingest::BackfillProgress> p,
+                       const ingest::ApiDayTarget& target) override {
+    const std::string& key = target.state_key;
     CHECK(key == "enterprise_analytics.backfill");
     stored[day] = sums(obs);
     if (p) progress = p;
@@ -346,7 +347,14 @@ TEST_CASE("a second source reporting an organization already counted is paused")
   const std::string same = claims.claim("enterprise_analytics", "org_1");
   CHECK(same.find("reports the same organization (org_1) as admin_api") != std::string::npos);
   CHECK(same.find("Enable only one") != std::string::npos);
-  CHECK(claims.claim("enterprise_analytics", "org_2").find("Run one agent per organization") !=
+  CHECK(claims.claim("enterprise_analytics", "org_2").find("as an [[organizations]] entry") !=
+        std::string::npos);
+
+  // With several organizations configured, only the same organization twice is refused.
+  admin::OrganizationClaims several(false);
+  CHECK(several.claim("a/admin_api", "org_1").empty());
+  CHECK(several.claim("b/enterprise_analytics", "org_2").empty());
+  CHECK(several.claim("c/enterprise_analytics", "org_2").find("as b/enterprise_analytics") !=
         std::string::npos);
 
   Timeline t;
@@ -417,4 +425,17 @@ TEST_CASE("spend caps: minor units to the currency's major unit, null = no cap, 
   CHECK(page.rows[2].amount == 1.5);         // dinar: thousandths
   CHECK(page.rows[2].period == "weekly");
   CHECK(usage::currency_exponent("EUR") == 2);
+}
+
+TEST_CASE("timeline: a refresh covers refresh_days finished days, however long the lag") {
+  Timeline t;
+  t.options.refresh_days = 2;
+  t.sink.progress = ingest::BackfillProgress{kDay - 2, kDay - 3};  // backfill done
+  t.run_for(10min);
+  // 2026-11-22 is refused naming 2026-11-20; 2026-11-21 is skipped; two finished days follow.
+  CHECK(t.api.asked == std::vector<std::string>{
+                           "users 2026-11-22", "users 2026-11-20", "user_cost_report 2026-11-20",
+                           "user_usage_report 2026-11-20", "users 2026-11-19",
+                           "user_cost_report 2026-11-19", "user_usage_report 2026-11-19"});
+  CHECK(t.sink.stored.size() == 2);
 }

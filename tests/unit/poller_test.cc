@@ -81,8 +81,9 @@ class FakeClient final : public admin::ApiGetter {
 class FakeSink final : public ingest::DaySink {
  public:
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<ingest::BackfillProgress> p, const std::string& key,
-                       const std::string&) override {
+                       std::optional<ingest::BackfillProgress> p,
+                       const ingest::ApiDayTarget& target) override {
+    const std::string& key = target.state_key;
     CHECK(key == "admin_api.backfill");
     stored.push_back(day);
     std::set<std::string> actors;

@@ -350,28 +350,44 @@ TEST_CASE("rows the agent cannot read are counted and left out, not dropped sile
   CHECK(ledger.actor_count() == 1);
 }
 
-TEST_CASE("an organization's API day replaces only its own actors' rows, in memory and stored") {
+TEST_CASE("an API source's day replaces only the rows it holds, in memory and stored") {
   test::TempDir dir;
   const std::string path = dir.file("s.db");
   const auto day = *util::Date::parse("2026-11-21");
+  const auto next = day + 1;
   const auto today = *util::Date::parse("2026-11-22");
   usage::LedgerOptions options;
   options.org_by_otel_id = {{"uuid-ent", "enterprise"}};
   usage::Ledger ledger(options);
   auto store = store::Store::open(path, store::Synchronous::kFull);
+  std::vector<size_t> held;
   auto apply = [&](const usage::LedgerChanges& changes) {
     store->write(ingest::to_batch(changes));
     ledger.apply(changes);
+    held.push_back(changes.api_held_by_other.size());
   };
-  auto sessions = [&](const char* who, double n) {
-    return obs(who, Quantity::kSessions, "", n, "2026-11-21");
+  auto sessions = [&](const char* who, double n, util::Date d) {
+    const std::string date = d.str();
+    return obs(who, Quantity::kSessions, "", n, date.c_str());
   };
-  apply(ledger.stage_api_day(day, {sessions("a@console.example.com", 1)}, today, "console"));
-  apply(ledger.stage_api_day(day, {sessions("b@ent.example.com", 2)}, today, "enterprise"));
-  // The console organization's next reading no longer lists a@: only its rows go.
-  apply(ledger.stage_api_day(day, {sessions("c@console.example.com", 3)}, today, "console"));
+  auto console = [&](util::Date d, std::vector<usage::Observation> rows) {
+    apply(ledger.stage_api_day(d, rows, today, "console", "console"));
+  };
+  auto enterprise = [&](util::Date d, std::vector<usage::Observation> rows) {
+    apply(ledger.stage_api_day(d, rows, today, "enterprise", "enterprise"));
+  };
+  console(day, {sessions("a@console.example.com", 1, day)});
+  enterprise(day, {sessions("b@ent.example.com", 2, day), sessions("x@example.com", 5, day)});
+  // x@ in both organizations: console's reading of the same day leaves x@ to enterprise (no
+  // overwrite, no double count); console's next reading no longer lists a@: only its rows go.
+  console(day, {sessions("c@console.example.com", 3, day), sessions("x@example.com", 9, day)});
+  CHECK(held.back() == 1);
+  // The next day x@ is console's; console re-reading the first day still leaves x@'s row alone.
+  console(next, {sessions("x@example.com", 4, next)});
+  console(day, {sessions("c@console.example.com", 3, day)});
+  CHECK(held.back() == 0);
   // An OTel-only member joins the organization its organization.id names.
-  apply(ledger.stage_otel({sessions("d@ent.example.com", 4)},
+  apply(ledger.stage_otel({sessions("d@ent.example.com", 4, day)},
                           {{{usage::ActorType::kUser, "d@ent.example.com"}, "", 1, "uuid-ent"}},
                           today));
   auto check = [&](const usage::Ledger& l) {
@@ -379,11 +395,12 @@ TEST_CASE("an organization's API day replaces only its own actors' rows, in memo
       std::map<std::string, std::pair<std::string, double>> api;
       for (const auto& [actor, u] : v.days.at(day)) {
         for (const auto& [k, val] : u.api)
-          api[v.actors[actor].id.id] = {v.actors[actor].org, val};
+          api[v.actors[actor].id.id] = {u.api_owner, val};
       }
       CHECK(api == std::map<std::string, std::pair<std::string, double>>{
                        {"b@ent.example.com", {"enterprise", 2}},
-                       {"c@console.example.com", {"console", 3}}});
+                       {"c@console.example.com", {"console", 3}},
+                       {"x@example.com", {"enterprise", 5}}});
       for (const auto& a : v.actors) {
         if (a.id.id == "d@ent.example.com") CHECK(a.org == "enterprise");
         if (a.id.id == "a@console.example.com") CHECK(a.org == "console");

@@ -29,11 +29,11 @@ struct PollerOptions {
 // thread; no failure of the API reaches OTLP ingestion or /metrics.
 class Poller {
  public:
-  // `name` ("admin_api", or "<organization>/<source>"): log prefix and backfill state key.
-  // `org`: the organization its days belong to ("" with one).
+  // `name` ("admin_api", or "<organization>/<source>"): log prefix, backfill state key
+  // ("<name>.backfill") and claimant. `org`, `owner`: as ingest::ApiDayTarget.
   Poller(std::string name, PollerOptions options, DaySource& source, ingest::DaySink& sink,
          metrics::ApiSourceMetrics& metrics, const util::Clock& clock, std::string secret,
-         OrganizationClaims* claims = nullptr, std::string org = "");
+         OrganizationClaims* claims = nullptr, std::string org = "", std::string owner = "");
   ~Poller();
 
   // Runs the loop on its own thread; stop() ends it.
@@ -42,6 +42,9 @@ class Poller {
   // The loop itself, on the calling thread, until stop() (or, on a ManualClock, until the
   // timeline's end): the timeline tests drive it this way.
   void run();
+
+  // The most days a refresh looks back past days the API has not finished.
+  static constexpr int kMaxLagDays = 31 + 7;
 
   // A task run on the poller's thread every `interval` (the first time at once), through the
   // same paced requests (the APIs' rate limits are per organization); it returns false to stop
@@ -52,10 +55,10 @@ class Poller {
   DayOutcome poll_day(util::Date day, std::optional<ingest::BackfillProgress> progress);
 
  private:
-  std::string state_key() const { return name_ + ".backfill"; }
+  const std::string& state_key() const { return target_.state_key; }
 
   std::string name_;
-  std::string org_;
+  ingest::ApiDayTarget target_;
   PollerOptions options_;
   DaySource& source_;
   ingest::DaySink& sink_;

@@ -35,8 +35,8 @@ class Pipeline final : public OtlpSink, public DaySink {
   void discarded_spans(size_t n) override;
 
   bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
-                       std::optional<BackfillProgress> progress, const std::string& state_key,
-                       const std::string& org) override;
+                       std::optional<BackfillProgress> progress,
+                       const ApiDayTarget& target) override;
   bool save_progress(const std::string& state_key, const BackfillProgress& progress) override;
   std::optional<BackfillProgress> load_progress(const std::string& state_key) override;
 
@@ -49,8 +49,7 @@ class Pipeline final : public OtlpSink, public DaySink {
     util::Date day;
     std::vector<usage::Observation> observations;
     std::optional<BackfillProgress> progress;
-    std::string state_key;
-    std::string org;
+    ApiDayTarget target;
   };
   using Request = std::variant<otlp::MetricsRequest, otlp::LogsRequest, ApiDay>;
   struct Job {

@@ -43,16 +43,24 @@ struct BackfillProgress {
   static std::optional<BackfillProgress> parse(const std::string& s);
 };
 
-// Receives each day fetched from an organization API. Implementations replace the day's API
-// slice of organization `org` ("" with one) and record the source's progress (under
-// `state_key`) in one transaction, and return false when that failed (the day is fetched
-// again).
+// Where an organization API source's days go: its backfill progress key, the organization its
+// people belong to ("" with one), and the owner of its rows ("" for the Admin API with one
+// organization): a source replaces only the rows it owns.
+struct ApiDayTarget {
+  std::string state_key;
+  std::string org;
+  std::string owner;
+};
+
+// Receives each day fetched from an organization API. Implementations replace the source's
+// rows of that day and record its progress in one transaction, and return false when that
+// failed (the day is fetched again).
 class DaySink {
  public:
   virtual ~DaySink() = default;
   virtual bool replace_api_day(util::Date day, std::vector<usage::Observation> observations,
                                std::optional<BackfillProgress> progress,
-                               const std::string& state_key, const std::string& org) = 0;
+                               const ApiDayTarget& target) = 0;
   virtual bool save_progress(const std::string& state_key, const BackfillProgress& progress) = 0;
   virtual std::optional<BackfillProgress> load_progress(const std::string& state_key) = 0;
 };

@@ -48,6 +48,12 @@ struct UnitTeamRow {
   std::string actor_key;
   std::string team;
 };
+// The API source holding a (day, actor)'s API rows, when it is not the default one.
+struct ApiOwnerRow {
+  std::string date;
+  std::string actor_key;
+  std::string owner;
+};
 struct SeriesRow {
   uint64_t series = 0;
   uint64_t start_ns = 0;
@@ -70,6 +76,7 @@ struct LedgerRows {
   std::vector<DailyRow> daily;
   std::vector<TotalRow> totals;
   std::vector<UnitTeamRow> unit_teams;
+  std::vector<ApiOwnerRow> api_owners;
 };
 // What OTLP duplicate detection and cumulative conversion need.
 struct IngestStateRows {
@@ -83,6 +90,7 @@ struct Batch {
   std::vector<std::string> days_deleted;  // every source
   // (date, actor_key) whose organization API rows are replaced.
   std::vector<std::pair<std::string, std::string>> api_slices_deleted;
+  std::vector<ApiOwnerRow> api_owners;  // written after the deletions
   std::vector<ActorRow> actors;
   std::vector<DailyRow> daily;
   std::vector<TotalRow> totals;

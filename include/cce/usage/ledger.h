@@ -63,8 +63,15 @@ struct LedgerChanges {
   // Actors this change introduces, with the index each gets when it is applied.
   std::vector<std::pair<uint32_t, ActorId>> new_actors;
   // Days whose whole Admin API slice is replaced by the kApi `daily` cells.
-  // (day, actor) whose API slice is replaced: an organization's actors only.
-  std::vector<std::pair<util::Date, uint32_t>> api_slices_replaced;
+  // (day, actor) whose API slice is replaced, and the source that holds it from then on.
+  struct ApiSlice {
+    util::Date day;
+    uint32_t actor;
+    std::string owner;
+  };
+  std::vector<ApiSlice> api_slices_replaced;
+  // People another source already reports for that day: their rows were left out.
+  std::vector<uint32_t> api_held_by_other;
   // Days dropped from the store (retention); the counters keep what they counted.
   std::vector<util::Date> days_pruned;
   size_t overflowed = 0;  // observations folded into "__other__" by the cardinality guard
@@ -108,10 +115,12 @@ class Ledger {
   // What adding these OTel observations changes. `today` decides merge.otel_for_today.
   LedgerChanges stage_otel(const std::vector<Observation>& obs,
                            const std::vector<ActorTouch>& actors, util::Date today);
-  // Replaces organization `org`'s API slice of one day ("" with one organization); rows of the
-  // same series are summed, and the actors it reports belong to `org` from then on.
+  // Replaces the API slices source `owner` holds for one day; rows of the same series are summed,
+  // and the actors it reports belong to organization `org` ("" with one) from then on. A
+  // person whose day another source already holds is left out (api_held_by_other): two sources
+  // never overwrite or double each other.
   LedgerChanges stage_api_day(util::Date day, const std::vector<Observation>& obs, util::Date today,
-                              const std::string& org = "");
+                              const std::string& org = "", const std::string& owner = "");
   // Drops every day before `oldest_kept`.
   LedgerChanges stage_prune(util::Date oldest_kept) const;
   void apply(const LedgerChanges& changes);
@@ -122,6 +131,7 @@ class Ledger {
                      double value);
   void restore_total(const ActorId& actor, const QKey& key, double value);
   void restore_unit_team(util::Date date, const ActorId& actor, const std::string& team);
+  void restore_api_owner(util::Date date, const ActorId& actor, const std::string& owner);
   void clear();
 
   struct View {

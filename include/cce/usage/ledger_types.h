@@ -59,6 +59,9 @@ struct Unit {
   // The team the actor's OTel data named on this day (the last one that day); "" when none.
   // The day's spend stays with it when the actor later changes team.
   std::string otel_team;
+  // The API source whose rows `api` holds ("" for the Admin API with one organization): only
+  // that source's readings of the day replace them.
+  std::string api_owner = {};
 };
 
 }  // namespace cce::usage
