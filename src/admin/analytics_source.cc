@@ -93,6 +93,7 @@ DayOutcome AnalyticsSource::fetch_users(util::Date day, Requests& requests, DayF
     for (const auto& s : page->skipped)
       spdlog::warn("{}: users {}: skipped {}", requests.name(), day.str(), requests.redact(s));
     requests.metrics().records_skipped(page->skipped.size());
+    requests.metrics().non_user_rows(page->non_user_rows);
     out.observations.insert(out.observations.end(),
                             std::make_move_iterator(page->observations.begin()),
                             std::make_move_iterator(page->observations.end()));
@@ -151,6 +152,7 @@ DayOutcome AnalyticsSource::fetch_report(ReportKind kind, util::Date day, Reques
       for (const auto& s : page->skipped)
         spdlog::warn("{}: {} {}: skipped {}", requests.name(), what, day.str(), requests.redact(s));
       requests.metrics().records_skipped(page->skipped.size());
+      requests.metrics().non_user_rows(page->non_user_rows);
       if (out.organization_id.empty()) out.organization_id = page->organization_id;
       collected.insert(collected.end(), std::make_move_iterator(page->observations.begin()),
                        std::make_move_iterator(page->observations.end()));

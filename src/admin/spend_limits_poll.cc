@@ -136,6 +136,7 @@ bool SpendLimitsPoll::run(Requests& requests) {
     for (const auto& s : page->skipped)
       spdlog::warn("{}: spend limits: skipped {}", name, requests.redact(s));
     requests.metrics().records_skipped(page->skipped.size());
+    requests.metrics().non_user_rows(page->non_user_rows);
     for (auto& row : page->rows) {
       // Bounded like every other actor set: the series stay within limits.max_actors.
       if (members.size() >= max_members_ && !members.count(row.actor)) {

@@ -100,6 +100,12 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
                                     "Organization API records that did not fit the schema and "
                                     "were skipped (the rest of their page was kept).")
                                 .Register(*registry_);
+  admin_non_user_rows_ = &BuildCounter()
+                              .Name("claude_code_exporter_admin_api_non_user_rows_total")
+                              .Help(
+                                  "Organization API rows that are nobody's (service accounts, "
+                                  "members without an email, group rows): skipped.")
+                              .Register(*registry_);
   admin_last_success_ = &BuildGauge()
                              .Name("claude_code_exporter_admin_api_last_success_timestamp_seconds")
                              .Help(
@@ -198,6 +204,7 @@ ApiSourceMetrics& AgentMetrics::api_source(const std::string& api, const std::st
   m.requests_ = admin_requests_;
   m.failures_ = admin_failures_;
   m.records_skipped_ = &admin_records_skipped_->Add(labels);
+  m.non_user_rows_ = &admin_non_user_rows_->Add(labels);
   m.last_success_ = &admin_last_success_->Add(labels);
   m.newest_date_ = &admin_newest_date_->Add(labels);
   m.backfill_remaining_ = &admin_backfill_remaining_->Add(labels);
@@ -226,6 +233,10 @@ void ApiSourceMetrics::failure(std::string_view reason, double n) {
 
 void ApiSourceMetrics::records_skipped(size_t n) {
   if (n) records_skipped_->Increment(static_cast<double>(n));
+}
+
+void ApiSourceMetrics::non_user_rows(size_t n) {
+  if (n) non_user_rows_->Increment(static_cast<double>(n));
 }
 
 void ApiSourceMetrics::success(double t) {

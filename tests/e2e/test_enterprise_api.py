@@ -90,6 +90,11 @@ try:
     c.equal(m("claude_code_exporter_admin_api_failures_total", reason="rate_limited"), 1.0, "429 counted")
     c.equal(m("claude_code_exporter_admin_api_failures_total", reason="server_error"), 3.0, "5xx counted")
     c.equal(m("claude_code_exporter_admin_api_failures_total", reason="malformed"), 1.0, "malformed counted")
+    # The fake adds a service account and a deleted member without an email to every day's cost
+    # and usage report: two rows each, for the 119 finished days of the 120, two reports (the 410
+    # restart reads one page again).
+    c.check(m("claude_code_exporter_admin_api_non_user_rows_total") >= 2 * 2 * 119,
+            "rows that are nobody's are skipped and counted: %s" % m("claude_code_exporter_admin_api_non_user_rows_total"))
     c.equal(m("claude_code_exporter_admin_api_newest_date_timestamp_seconds"), 1795219200.0,
             "the newest API date is 2026-11-21 (2026-11-22 is not finished)")
     c.check(harness.select(agent.scrape(), "claude_code_daily_cost_usd", source="api", date="2026-11-21"),

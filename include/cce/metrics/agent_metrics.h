@@ -25,6 +25,8 @@ class ApiSourceMetrics {
   // duplicate_organization
   void failure(std::string_view reason, double n = 1);
   void records_skipped(size_t n);
+  // Rows that are nobody's: service accounts, members without an email, group rows.
+  void non_user_rows(size_t n);
   void success(double unix_seconds);
   void newest_date(double unix_seconds);
   void backfill_remaining(int days);
@@ -38,6 +40,7 @@ class ApiSourceMetrics {
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Counter>* failures_ = nullptr;
   prometheus::Counter* records_skipped_ = nullptr;
+  prometheus::Counter* non_user_rows_ = nullptr;
   prometheus::Gauge* last_success_ = nullptr;
   prometheus::Gauge* newest_date_ = nullptr;
   prometheus::Gauge* backfill_remaining_ = nullptr;
@@ -95,6 +98,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>* admin_requests_;
   prometheus::Family<prometheus::Counter>* admin_failures_;
   prometheus::Family<prometheus::Counter>* admin_records_skipped_;
+  prometheus::Family<prometheus::Counter>* admin_non_user_rows_;
   prometheus::Family<prometheus::Gauge>* admin_last_success_;
   prometheus::Family<prometheus::Gauge>* admin_newest_date_;
   prometheus::Family<prometheus::Gauge>* admin_backfill_remaining_;
