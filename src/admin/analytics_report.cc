@@ -138,8 +138,27 @@ std::optional<std::string> cursor(const json& doc) {
   return std::nullopt;
 }
 
-std::string position(size_t i, const std::string& what) {
-  return "row " + std::to_string(i) + ": " + what;
+// Every row of a page: rows of a person (the email in row[who]) go to `parse`; rows that are
+// nobody's are counted; a row that does not fit is skipped with its position.
+template <typename Page, typename Parse>
+void parse_rows(const json& rows, const char* who, Page& page, Parse&& parse) {
+  size_t i = 0;
+  for (const auto& row : rows) {
+    ++page.records;
+    try {
+      if (!row.is_object()) throw RecordError{"not an object"};
+      if (auto email = user_email(row.contains(who) ? row[who] : json())) {
+        parse(row, usage::ActorId{usage::ActorType::kUser, *email});
+      } else {
+        ++page.non_user_rows;
+      }
+    } catch (const RecordError& e) {
+      page.skipped.push_back("row " + std::to_string(i) + ": " + e.message);
+    } catch (const json::exception& e) {
+      page.skipped.push_back("row " + std::to_string(i) + ": " + e.what());
+    }
+    ++i;
+  }
 }
 
 }  // namespace
@@ -151,25 +170,9 @@ std::variant<UsersPage, PageError> parse_users_page(std::string_view body, util:
   if (!doc) return error;
   UsersPage page;
   page.next_page = cursor(*doc);
-  size_t i = 0;
-  for (const auto& row : (*doc)["data"]) {
-    ++page.records;
-    try {
-      if (!row.is_object()) throw RecordError{"not an object"};
-      auto email = user_email(row.contains("user") ? row["user"] : json());
-      if (!email) {
-        ++page.non_user_rows;
-      } else {
-        parse_users_row(row, usage::ActorId{usage::ActorType::kUser, *email}, day, limits,
-                        page.observations);
-      }
-    } catch (const RecordError& e) {
-      page.skipped.push_back(position(i, e.message));
-    } catch (const json::exception& e) {
-      page.skipped.push_back(position(i, e.what()));
-    }
-    ++i;
-  }
+  parse_rows((*doc)["data"], "user", page, [&](const json& row, const usage::ActorId& actor) {
+    parse_users_row(row, actor, day, limits, page.observations);
+  });
   return page;
 }
 
@@ -195,25 +198,9 @@ std::variant<ReportPage, PageError> parse_report_page(std::string_view body, Rep
   if (auto it = doc->find("data_refreshed_at"); it != doc->end() && it->is_string()) {
     page.data_refreshed_at = util::parse_time_point(it->get<std::string>());
   }
-  size_t i = 0;
-  for (const auto& row : (*doc)["data"]) {
-    ++page.records;
-    try {
-      if (!row.is_object()) throw RecordError{"not an object"};
-      auto email = user_email(row.contains("actor") ? row["actor"] : json());
-      if (!email) {
-        ++page.non_user_rows;
-      } else {
-        parse_report_row(row, kind, usage::ActorId{usage::ActorType::kUser, *email}, day, limits,
-                         page.observations);
-      }
-    } catch (const RecordError& e) {
-      page.skipped.push_back(position(i, e.message));
-    } catch (const json::exception& e) {
-      page.skipped.push_back(position(i, e.what()));
-    }
-    ++i;
-  }
+  parse_rows((*doc)["data"], "actor", page, [&](const json& row, const usage::ActorId& actor) {
+    parse_report_row(row, kind, actor, day, limits, page.observations);
+  });
   return page;
 }
 

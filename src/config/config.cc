@@ -750,15 +750,13 @@ void apply_environment(Config& config, const std::function<const char*(const cha
         "privacy.actor_label = \"hash\" needs a secret key of at least 16 characters: set "
         "CLAUDE_CODE_EXPORTER_PRIVACY_KEY or privacy.hash_key_file (e.g. openssl rand -hex 32)");
   }
-  check_key_kind("admin_api", config.admin_api.key, config.admin_api.key_source,
-                 "[admin_api] (ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)",
-                 "[enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
-                 "enterprise_analytics.key_file)");
+  const std::string admin_home = "[admin_api] (ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)";
+  const std::string analytics_home =
+      "[enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or enterprise_analytics.key_file)";
+  check_key_kind("admin_api", config.admin_api.key, config.admin_api.key_source, admin_home,
+                 analytics_home);
   check_key_kind("enterprise_analytics", config.enterprise_analytics.key,
-                 config.enterprise_analytics.key_source,
-                 "[admin_api] (ANTHROPIC_ADMIN_API_KEY or admin_api.key_file)",
-                 "[enterprise_analytics] (ANTHROPIC_ANALYTICS_API_KEY or "
-                 "enterprise_analytics.key_file)");
+                 config.enterprise_analytics.key_source, admin_home, analytics_home);
   if (!config.organizations.empty()) {
     for (const Config::ApiSource* top : std::initializer_list<const Config::ApiSource*>{
              &config.admin_api, &config.enterprise_analytics}) {

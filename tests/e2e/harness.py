@@ -1,6 +1,7 @@
 """End-to-end helpers: start the real agent binary on loopback, replay recorded telemetry, scrape
 and parse /metrics. Standard library only; every address is 127.0.0.1."""
 import argparse
+import datetime
 import json
 import os
 import re
@@ -400,6 +401,41 @@ def wait_for(predicate, timeout, what, interval=0.2):
 def metric_value(agent, name, **labels):
     found = select(agent.scrape(), name, **labels)
     return found[0][1] if found else None
+
+
+def compare_api_totals(c, tag, want, got):
+    """The store's API totals (stored_api_totals) against a fake's truth: the same non-zero
+    series, each value equal (cost to the cent), and the same total cost."""
+    nonzero_want = {k: v for k, v in want.items() if v}
+    nonzero_got = {k: v for k, v in got.items() if v}
+    c.check(set(nonzero_want) == set(nonzero_got),
+            "%s: same series (%d stored, %d expected; e.g. missing %s, extra %s)" % (
+                tag, len(nonzero_got), len(nonzero_want), sorted(set(nonzero_want) - set(nonzero_got))[:3],
+                sorted(set(nonzero_got) - set(nonzero_want))[:3]))
+    bad = [k for k, v in nonzero_want.items()
+           if abs(nonzero_got.get(k, -1) - v) > (1e-6 if "|cost_cents|" in k else 0)]
+    c.check(not bad, "%s: every stored value equals the fake's (cost to the cent); first differences: %s" % (
+        tag, [(k, want[k], got.get(k)) for k in bad[:3]]))
+    cents = sum(v for k, v in want.items() if "|cost_cents|" in k)
+    got_cents = sum(v for k, v in got.items() if "|cost_cents|" in k)
+    c.equal(round(got_cents, 6), round(cents, 6), tag + ": total cost in cents")
+
+
+def otlp_cost_json(email, day, usd, session, org_id=None):
+    """One OTLP/JSON delta cost point of Claude Code for `email` at 10:00 UTC on `day`."""
+    t = int(datetime.datetime.fromisoformat(day + "T10:00:00+00:00").timestamp() * 1e9)
+    attrs = [{"key": "user.email", "value": {"stringValue": email}},
+             {"key": "session.id", "value": {"stringValue": session}},
+             {"key": "model", "value": {"stringValue": "claude-sonnet-5"}}]
+    if org_id:
+        attrs.append({"key": "organization.id", "value": {"stringValue": org_id}})
+    return json.dumps({"resourceMetrics": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+        "scopeMetrics": [{"scope": {"name": "com.anthropic.claude_code"}, "metrics": [
+            {"name": "claude_code.cost.usage", "unit": "USD",
+             "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
+                 {"attributes": attrs, "startTimeUnixNano": str(t - 60 * 10 ** 9),
+                  "timeUnixNano": str(t), "asDouble": usd}]}}]}]}]}).encode()
 
 
 def stored_api_totals(db_path, org=None):

@@ -20,24 +20,6 @@ def start_agent(fake, extra="", workdir=None):
                  env={"ANTHROPIC_ADMIN_API_KEY": KEY}).start()
 
 
-def compare_totals(c, tag, fake, db):
-    want = fake.totals()
-    got = harness.stored_api_totals(db)
-    nonzero_want = {k: v for k, v in want.items() if v}
-    nonzero_got = {k: v for k, v in got.items() if v}
-    c.check(set(nonzero_want) == set(nonzero_got),
-            "%s: same series (%d stored, %d expected; e.g. missing %s, extra %s)" % (
-                tag, len(nonzero_got), len(nonzero_want), sorted(set(nonzero_want) - set(nonzero_got))[:3],
-                sorted(set(nonzero_got) - set(nonzero_want))[:3]))
-    bad = [k for k, v in nonzero_want.items()
-           if abs(nonzero_got.get(k, -1) - v) > (1e-6 if "|cost_cents|" in k else 0)]
-    c.check(not bad, "%s: every stored value equals the fake's (cost to the cent); first differences: %s" % (
-        tag, [(k, want[k], got.get(k)) for k in bad[:3]]))
-    cents = sum(v for k, v in want.items() if "|cost_cents|" in k)
-    got_cents = sum(v for k, v in got.items() if "|cost_cents|" in k)
-    c.equal(round(got_cents, 6), round(cents, 6), tag + ": total cost in cents")
-
-
 def wait_backfill(agent, timeout, what):
     harness.wait_for(lambda: harness.metric_value(agent, "claude_code_exporter_admin_api_backfill_dates_remaining") == 0,
                      timeout, what)
@@ -47,7 +29,7 @@ def stop_and_compare(c, tag, agent, fake):
     """No key leaked; then, the agent stopped, its store equals the fake's organization."""
     check_no_leak(c, tag, agent)
     agent.stop()
-    compare_totals(c, tag, fake, os.path.join(agent.dir, "store.db"))
+    harness.compare_api_totals(c, tag, fake.totals(), harness.stored_api_totals(os.path.join(agent.dir, "store.db")))
 
 
 def check_no_leak(c, tag, agent):

@@ -3,8 +3,8 @@ few hundred users and multi-page days ends with the store equal to the fake's tr
 cent), through 429, 410, 5xx and "not available yet" answers; a restart resumes; a day the API
 finishes later is fetched by the refresh; a key without the scope is told so once per cycle and
 not retried; two sources reporting one organization count it once; the key is in no log line."""
-import datetime
 import json
+import tempfile
 import os
 import shutil
 
@@ -30,19 +30,7 @@ def remaining(agent, api="enterprise_analytics"):
 
 
 def compare_totals(tag, want, db):
-    got = harness.stored_api_totals(db)
-    nonzero_want = {k: v for k, v in want.items() if v}
-    nonzero_got = {k: v for k, v in got.items() if v}
-    c.check(set(nonzero_want) == set(nonzero_got),
-            "%s: same series (%d stored, %d expected; e.g. missing %s, extra %s)" % (
-                tag, len(nonzero_got), len(nonzero_want), sorted(set(nonzero_want) - set(nonzero_got))[:3],
-                sorted(set(nonzero_got) - set(nonzero_want))[:3]))
-    bad = [k for k, v in nonzero_want.items() if abs(nonzero_got.get(k, -1) - v) > (1e-6 if "|cost_cents|" in k else 0)]
-    c.check(not bad, "%s: every stored value equals the fake's (cost to the cent); first differences: %s" % (
-        tag, [(k, want[k], got.get(k)) for k in bad[:3]]))
-    want_cents = sum(v for k, v in want.items() if "|cost_cents|" in k)
-    got_cents = sum(v for k, v in got.items() if "|cost_cents|" in k)
-    c.equal(round(got_cents, 6), round(want_cents, 6), tag + ": total cost in cents")
+    harness.compare_api_totals(c, tag, want, harness.stored_api_totals(db))
 
 
 def check_no_leak(tag, agent, *keys):
@@ -124,7 +112,7 @@ finally:
     fake.close()
 
 # The truth file the fake writes is the same truth.
-import tempfile
+
 with tempfile.TemporaryDirectory() as tmp:
     truth_path = os.path.join(tmp, "truth.json")
     f2 = FakeEnterpriseApi(KEY, days=5, users=10, seed=9, truth_file=truth_path)
@@ -168,19 +156,6 @@ finally:
 
 # 3. Merge: OTel for users and days the fake reports, and for others; the API wins where it has
 #    the (user, day), OTel fills in elsewhere, and the reconciliation gap shows the difference.
-def otlp_cost(email, day, usd, session):
-    t = int(datetime.datetime.fromisoformat(day + "T10:00:00+00:00").timestamp() * 1e9)
-    attrs = [{"key": "user.email", "value": {"stringValue": email}},
-             {"key": "session.id", "value": {"stringValue": session}},
-             {"key": "model", "value": {"stringValue": "claude-sonnet-5"}}]
-    return {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                                 "scopeMetrics": [{"scope": {"name": "com.anthropic.claude_code"}, "metrics": [
-                                     {"name": "claude_code.cost.usage", "unit": "USD",
-                                      "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
-                                          {"attributes": attrs, "startTimeUnixNano": str(t - 60 * 10 ** 9),
-                                           "timeUnixNano": str(t), "asDouble": usd}]}}]}]}]}
-
-
 fake = FakeEnterpriseApi(KEY, days=5, users=12, seed=13, currency="JPY")
 agent = start_agent(fake, 'backfill_days = 5\npoll_interval = "1h"\n')
 try:
@@ -194,7 +169,7 @@ try:
     both = sorted(k for k in api_cost if k[0] == "2026-11-21")[0]  # a (day, user) the API has
     cases = [(both, 1.25), (("2026-11-21", "otel-only@example.com"), 2.5), (("2026-11-22", both[1]), 3.75)]
     for i, ((day, email), usd) in enumerate(cases):
-        status, _, _ = harness.post(agent.otlp + "/v1/metrics", json.dumps(otlp_cost(email, day, usd, "s%d" % i)).encode(),
+        status, _, _ = harness.post(agent.otlp + "/v1/metrics", harness.otlp_cost_json(email, day, usd, "s%d" % i),
                                     {"Content-Type": "application/json"})
         c.equal(status, 200, "OTel for %s on %s accepted" % (email, day))
     samples = agent.scrape()

@@ -4,8 +4,6 @@ usage series carries org; each organization's stored totals equal its fake's tru
 teams apply per organization; OTel data whose organization.id is configured joins that
 organization; a restart keeps every actor's organization; the per-source agent metrics carry org.
 Then two entries that turn out to be one organization: the second is paused."""
-import datetime
-import json
 import os
 
 import harness
@@ -46,27 +44,8 @@ day = 250
 """
 
 
-def otlp_cost(email, day, usd, session, org_id):
-    t = int(datetime.datetime.fromisoformat(day + "T10:00:00+00:00").timestamp() * 1e9)
-    attrs = [{"key": "user.email", "value": {"stringValue": email}},
-             {"key": "organization.id", "value": {"stringValue": org_id}},
-             {"key": "session.id", "value": {"stringValue": session}},
-             {"key": "model", "value": {"stringValue": "claude-sonnet-5"}}]
-    return {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                                 "scopeMetrics": [{"scope": {"name": "com.anthropic.claude_code"}, "metrics": [
-                                     {"name": "claude_code.cost.usage", "unit": "USD",
-                                      "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [
-                                          {"attributes": attrs, "startTimeUnixNano": str(t - 60 * 10 ** 9),
-                                           "timeUnixNano": str(t), "asDouble": usd}]}}]}]}]}
-
-
 def compare(tag, want, got):
-    want = {k: v for k, v in want.items() if v}
-    got = {k: v for k, v in got.items() if v}
-    c.check(set(want) == set(got), "%s: same series (%d stored, %d expected; missing %s, extra %s)" % (
-        tag, len(got), len(want), sorted(set(want) - set(got))[:3], sorted(set(got) - set(want))[:3]))
-    bad = [k for k, v in want.items() if abs(got.get(k, -1) - v) > (1e-6 if "|cost_cents|" in k else 0)]
-    c.check(not bad, "%s: every value equals the fake's (cost to the cent): %s" % (tag, [(k, want[k], got.get(k)) for k in bad[:3]]))
+    harness.compare_api_totals(c, tag, want, got)
 
 
 admin = FakeAdminApi(ADMIN_KEY, days=5, seed=21)
@@ -80,7 +59,7 @@ try:
                      and harness.metric_value(agent, remaining, api="enterprise_analytics", org="enterprise") == 0,
                      60, "both backfills")
     status, _, _ = harness.post(agent.otlp + "/v1/metrics",
-                                json.dumps(otlp_cost("otel-only@example.com", "2026-11-22", 4.5, "s1", ENT_OTEL_ID)).encode(),
+                                harness.otlp_cost_json("otel-only@example.com", "2026-11-22", 4.5, "s1", ENT_OTEL_ID),
                                 {"Content-Type": "application/json"})
     c.equal(status, 200, "OTel with the Enterprise organization.id accepted")
     samples = agent.scrape()

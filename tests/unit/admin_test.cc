@@ -15,15 +15,7 @@ namespace {
 
 const util::Date kDay = *util::Date::parse("2026-11-20");
 
-// Sums a day's pages the way the ledger does: per (actor, quantity, labels).
-std::map<std::string, double> sums(const std::vector<usage::Observation>& obs) {
-  std::map<std::string, double> out;
-  for (const auto& o : obs) {
-    out[o.actor.key() + " " + std::string(usage::to_string(o.quantity)) + " " + o.labels] +=
-        o.value;
-  }
-  return out;
-}
+const auto sums = test::observation_sums;
 
 admin::Page page(const std::string& file) {
   auto parsed = admin::parse_page(test::read_file(test::testdata("admin-api/" + file)), kDay);

@@ -21,16 +21,7 @@ namespace {
 
 const util::Date kDay = *util::Date::parse("2026-11-20");
 
-std::map<std::string, double> sums(const std::vector<usage::Observation>& obs) {
-  std::map<std::string, double> out;
-  for (const auto& o : obs) {
-    std::string labels = o.labels;
-    for (auto& ch : labels)
-      if (ch == '\x1f') ch = '/';
-    out[o.actor.key() + " " + std::string(usage::to_string(o.quantity)) + " " + labels] += o.value;
-  }
-  return out;
-}
+const auto sums = test::observation_sums;
 
 std::string users_body(const std::string& email, int sessions, const char* next = nullptr) {
   return R"({"data":[{"user":{"id":"user_1","email_address":")" + email +

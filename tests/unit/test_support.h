@@ -7,16 +7,31 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 
 #include "cce/app/app.h"
 #include "cce/config/config.h"
+#include "cce/usage/observation.h"
 #include "cce/util/civil_date.h"
 #include "cce/util/clock.h"
 
 namespace cce::test {
+
+// Sums observations the way the ledger does, keyed "<actor key> <quantity> <labels>" with the
+// label values joined by '/'.
+inline std::map<std::string, double> observation_sums(const std::vector<usage::Observation>& obs) {
+  std::map<std::string, double> out;
+  for (const auto& o : obs) {
+    std::string labels = o.labels;
+    for (auto& ch : labels)
+      if (ch == '\x1f') ch = '/';
+    out[o.actor.key() + " " + std::string(usage::to_string(o.quantity)) + " " + labels] += o.value;
+  }
+  return out;
+}
 
 inline std::string testdata(const std::string& rel) {
   return std::string(CCE_TESTDATA_DIR) + "/" + rel;
