@@ -31,6 +31,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -81,7 +82,10 @@ uint64_t now_ns() {
                                    .count());
 }
 
-// Captured exports, and how to make one developer's next export from them.
+// Captured exports, and how to make one developer's next export from them. Each developer's
+// copy of each export is serialized once, with its identity rewritten; each send then patches
+// the timestamps (fixed64 fields, so their bytes sit at fixed offsets) into a copy of those
+// bytes. Re-serializing every export cost the generator more CPU than the server under test.
 class Payloads {
  public:
   explicit Payloads(const std::string& dir) {
@@ -102,11 +106,63 @@ class Payloads {
     }
   }
 
-  // The body and its data point (or log record) count.
+  // The body and its data point (or log record) count. Metrics: every point covers the last
+  // interval and ends now; logs: one nanosecond apart from now.
+  // Serializes every export of developers [0, n) now, before a measured window.
+  void prepare_developers(int n) {
+    for (int dev = 0; dev < n; ++dev) {
+      for (size_t i = 0; i < metrics_.size(); ++i)
+        prepared(metrics_cache_, metrics_, dev, i);
+      for (size_t i = 0; i < logs_.size(); ++i)
+        prepared(logs_cache_, logs_, dev, i);
+    }
+  }
+
   std::pair<std::string, size_t> metrics(int dev, uint64_t seq, double interval_s) {
-    pb::ExportMetricsServiceRequest m = metrics_[seq % metrics_.size()];
+    const Prepared& p = prepared(metrics_cache_, metrics_, dev, seq % metrics_.size());
     const uint64_t t = now_ns();
     const uint64_t start = t - static_cast<uint64_t>(interval_s * 1e9);
+    std::string body = p.body;
+    for (size_t i = 0; i < p.offsets.size(); ++i)
+      put_fixed64(body, p.offsets[i], i % 2 == 0 ? start : t);
+    return {std::move(body), p.items};
+  }
+  std::pair<std::string, size_t> logs(int dev, uint64_t seq) {
+    const Prepared& p = prepared(logs_cache_, logs_, dev, seq % logs_.size());
+    uint64_t t = now_ns();
+    std::string body = p.body;
+    for (size_t i = 0; i < p.offsets.size(); ++i) {
+      if (i % 2 == 0) ++t;  // time, then observed time: the same value
+      put_fixed64(body, p.offsets[i], t);
+    }
+    return {std::move(body), p.items};
+  }
+
+ private:
+  // A developer's serialized export and where its timestamps are, in pairs (start and time of
+  // each data point, or time and observed time of each record).
+  struct Prepared {
+    std::string body;
+    std::vector<size_t> offsets;
+    size_t items = 0;
+  };
+  using Cache = std::unordered_map<int, std::vector<std::optional<Prepared>>>;
+
+  // Marks no captured value holds: the serialized bytes of mark + i locate timestamp i.
+  static constexpr uint64_t kMark = 0x5EED0000'00000000ull;
+
+  template <typename Request>
+  const Prepared& prepared(Cache& cache, const std::vector<Request>& templates, int dev,
+                           size_t which) {
+    auto& per_dev = cache[dev];
+    if (per_dev.empty()) per_dev.resize(templates.size());
+    auto& slot = per_dev[which];
+    if (!slot) slot = prepare(templates[which], dev);
+    return *slot;
+  }
+
+  static Prepared prepare(pb::ExportMetricsServiceRequest m, int dev) {
+    uint64_t mark = kMark;
     size_t points = 0;
     for (auto& rm : *m.mutable_resource_metrics()) {
       rewrite(*rm.mutable_resource()->mutable_attributes(), dev);
@@ -116,34 +172,50 @@ class Payloads {
                                        : metric.mutable_gauge()->mutable_data_points();
           for (auto& dp : *dps) {
             rewrite(*dp.mutable_attributes(), dev);
-            dp.set_start_time_unix_nano(start);
-            dp.set_time_unix_nano(t);
+            dp.set_start_time_unix_nano(mark++);
+            dp.set_time_unix_nano(mark++);
             ++points;
           }
         }
       }
     }
-    return {m.SerializeAsString(), points};
+    return locate(m.SerializeAsString(), mark - kMark, points);
   }
-  std::pair<std::string, size_t> logs(int dev, uint64_t seq) {
-    pb::ExportLogsServiceRequest l = logs_[seq % logs_.size()];
-    uint64_t t = now_ns();
+  static Prepared prepare(pb::ExportLogsServiceRequest l, int dev) {
+    uint64_t mark = kMark;
     size_t records = 0;
     for (auto& rl : *l.mutable_resource_logs()) {
       rewrite(*rl.mutable_resource()->mutable_attributes(), dev);
       for (auto& sl : *rl.mutable_scope_logs()) {
         for (auto& rec : *sl.mutable_log_records()) {
           rewrite(*rec.mutable_attributes(), dev);
-          rec.set_time_unix_nano(++t);
-          rec.set_observed_time_unix_nano(t);
+          rec.set_time_unix_nano(mark++);
+          rec.set_observed_time_unix_nano(mark++);
           ++records;
         }
       }
     }
-    return {l.SerializeAsString(), records};
+    return locate(l.SerializeAsString(), mark - kMark, records);
+  }
+  static Prepared locate(std::string body, uint64_t marks, size_t items) {
+    Prepared p{std::move(body), {}, items};
+    for (uint64_t i = 0; i < marks; ++i) {
+      std::string bytes(8, '\0');
+      put_fixed64(bytes, 0, kMark + i);
+      const size_t at = p.body.find(bytes);
+      if (at == std::string::npos || p.body.find(bytes, at + 1) != std::string::npos) {
+        std::cerr << "fleet_load: a timestamp's place in a serialized export is ambiguous\n";
+        std::exit(2);
+      }
+      p.offsets.push_back(at);
+    }
+    return p;
+  }
+  static void put_fixed64(std::string& s, size_t at, uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+      s[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
 
- private:
   static void rewrite(google::protobuf::RepeatedPtrField<pb::KeyValue>& attrs, int dev) {
     for (auto& kv : attrs) {
       const std::string& k = kv.key();
@@ -156,6 +228,7 @@ class Payloads {
   }
   std::vector<pb::ExportMetricsServiceRequest> metrics_;
   std::vector<pb::ExportLogsServiceRequest> logs_;
+  Cache metrics_cache_, logs_cache_;
 };
 
 struct Stats {
@@ -457,6 +530,7 @@ class Scraper : public std::enable_shared_from_this<Scraper> {
 
 int run_fleet(const Options& o) {
   Payloads payloads(o.payloads);
+  payloads.prepare_developers(o.clients);
   asio::io_context ioc;
   Stats stats;
   // Connections open over the first second; the measured window follows.

@@ -172,19 +172,35 @@ void Ledger::fill_actor_keys(LedgerChanges& changes) const {
     note(s.actor);
 }
 
+double Ledger::StagedUnit::otel_value(const QKey& k) const {
+  if (auto it = otel_moved.find(k); it != otel_moved.end()) return it->second;
+  if (!base) return 0.0;
+  auto it = base->otel.find(k);
+  return it == base->otel.end() ? 0.0 : it->second;
+}
+
+bool Ledger::StagedUnit::has_otel_cell(const QKey& k) const {
+  return otel_moved.count(k) || (base && base->otel.count(k));
+}
+
+QCells Ledger::StagedUnit::otel_cells() const {
+  QCells all = base ? base->otel : QCells{};
+  for (const auto& [k, v] : otel_moved)
+    all[k] = v;
+  return all;
+}
+
 void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges& changes,
                          std::unordered_map<CellKey, size_t, CellKeyHash>& total_pos) const {
   for (const auto& [at, u] : touched) {
     const auto& [date, actor] = at;
-    const Source w =
-        winner(!u.api_cells().empty(), !u.otel_cells().empty(), date, today, options_.merge);
-    const QCells merged =
-        merged_cells(w == Source::kApi ? u.api_cells() : u.otel_cells(), options_);
     const QCells& counted_cells = u.counted();
-    for (const auto& [k, v] : merged) {
+    // A merged value above the highest the series had moves its counter by the difference; a
+    // downward revision is absorbed.
+    auto count = [&](const QKey& k, double v) {
       auto it = counted_cells.find(k);
       const double counted = it == counted_cells.end() ? 0.0 : it->second;
-      if (!(v > counted)) continue;  // a downward revision is absorbed
+      if (!(v > counted)) return;
       changes.daily.push_back({Source::kCounted, date, actor, k, v});
       CellKey ck{actor, k};
       auto [pos, fresh] = total_pos.try_emplace(ck, changes.totals.size());
@@ -194,7 +210,36 @@ void Ledger::stage_merge(const Overlay& touched, util::Date today, LedgerChanges
       } else {
         changes.totals[pos->second].value += v - counted;
       }
+    };
+    if (!u.api && u.api_cells().empty()) {
+      // OTel wins a unit without API rows, before and after this change, so every merged value
+      // the unit had is counted already: only the moved cells, and the estimated cost of a
+      // model whose tokens moved, can move a counter. (The same values merged_cells gives.)
+      std::set<std::string_view> models;
+      for (const auto& [k, v] : u.otel_moved) {
+        if (!is_merged(k.quantity)) continue;
+        count(k, v);
+        if (k.quantity != Quantity::kTokens) continue;
+        if (auto parts = split_labels(k.labels); parts.size() == 2) models.insert(parts[0]);
+      }
+      for (std::string_view model : models) {
+        QKey cost{Quantity::kCostUsd, std::string(model)};
+        if (u.has_otel_cell(cost)) continue;  // its own cost, counted as a moved cell
+        auto price = options_.prices.find(cost.labels);
+        if (!price) continue;
+        auto tokens = [&](std::string_view type) {
+          return u.otel_value(QKey{Quantity::kTokens, join_labels({model, type})});
+        };
+        count(cost,
+              PriceTable::cost(*price, tokens("input"), tokens("output"), tokens("cache_read"),
+                               tokens("cache_creation"), options_.cache_ttl));
+      }
+      continue;
     }
+    const Source w = winner(!u.api_cells().empty(), u.has_otel(), date, today, options_.merge);
+    for (const auto& [k, v] :
+         merged_cells(w == Source::kApi ? u.api_cells() : u.otel_cells(), options_))
+      count(k, v);
   }
 }
 
@@ -203,23 +248,24 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
   LedgerChanges changes;
   std::shared_lock lock(mu_);
   Overlay touched;
-  std::map<std::pair<util::Date, uint32_t>, std::set<std::pair<Quantity, LabelValues>>> changed;
   std::unordered_map<CellKey, size_t, CellKeyHash> total_pos;
   std::unordered_map<std::string, uint32_t> pending;
   PendingValues pending_values;
   for (const auto& o : obs) {
     const uint32_t actor = stage_actor(bounded(o.actor, changes), changes, pending, true);
     auto [it, fresh] = touched.try_emplace({o.date, actor});
-    if (fresh) {
-      it->second.base = unit(o.date, actor);
-      it->second.otel = it->second.base ? it->second.base->otel : QCells{};
-    }
+    StagedUnit& u = it->second;
+    if (fresh) u.base = unit(o.date, actor);
     QKey k{o.quantity, bound_labels(actor, o.quantity, o.labels, changes, pending_values)};
-    (*it->second.otel)[k] += o.value;
-    changed[{o.date, actor}].insert({k.quantity, k.labels});
+    auto cell = u.otel_moved.find(k);
+    if (cell == u.otel_moved.end()) {
+      const double before = u.otel_value(k);  // the base's
+      cell = u.otel_moved.emplace(std::move(k), before).first;
+    }
+    cell->second += o.value;
     if (!is_merged(o.quantity)) {
       // OTel-only counters: the running sum.
-      CellKey ck{actor, k};
+      CellKey ck{actor, cell->first};
       auto [pos, new_total] = total_pos.try_emplace(ck, changes.totals.size());
       if (new_total) {
         auto t = totals_.find(ck);
@@ -229,12 +275,9 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
       }
     }
   }
-  for (const auto& [at, keys] : changed) {
-    const QCells& otel = *touched.at(at).otel;
-    for (const auto& [q, labels] : keys) {
-      QKey k{q, labels};
-      changes.daily.push_back({Source::kOtel, at.first, at.second, k, otel.at(k)});
-    }
+  for (const auto& [at, u] : touched) {
+    for (const auto& [k, v] : u.otel_moved)
+      changes.daily.push_back({Source::kOtel, at.first, at.second, k, v});
   }
   stage_merge(touched, today, changes, total_pos);
   std::unordered_map<uint32_t, std::string> team_of;
@@ -257,9 +300,9 @@ LedgerChanges Ledger::stage_otel(const std::vector<Observation>& obs,
     changes.actors.push_back({index, std::move(info)});
   }
   // Each day touched keeps the team its data came with.
-  for (const auto& [at, keys] : changed) {
+  for (const auto& [at, u] : touched) {
     auto t = team_of.find(at.second);
-    if (t == team_of.end() || touched.at(at).otel_team() == t->second) continue;
+    if (t == team_of.end() || u.otel_team() == t->second) continue;
     changes.unit_teams.push_back({at.first, at.second, t->second});
   }
   fill_actor_keys(changes);

@@ -149,14 +149,18 @@ class Ledger {
   static constexpr const char* kOverflowActor = kOther;
 
  private:
-  // A (day, actor) as a change sees it: the slice the change rewrites is its own copy; the
-  // rest is read from the applied unit (copying whole units cost more than the change itself).
+  // A (day, actor) as a change sees it: the cells it moves are its own; the rest is read from
+  // the applied unit (copying whole units cost more than the change itself).
   struct StagedUnit {
     const Unit* base = nullptr;  // the applied unit, if there is one
-    std::optional<QCells> otel;  // set when the change rewrites this slice
-    std::optional<QCells> api;
-    const QCells& otel_cells() const { return otel ? *otel : base ? base->otel : empty(); }
+    QCells otel_moved;           // OTel cells this change moves, at their new values
+    std::optional<QCells> api;   // set when the change replaces the API slice
     const QCells& api_cells() const { return api ? *api : base ? base->api : empty(); }
+    bool has_otel() const { return !otel_moved.empty() || (base && !base->otel.empty()); }
+    // An OTel cell's value after the change (0 when it has none), and whether it has one.
+    double otel_value(const QKey& k) const;
+    bool has_otel_cell(const QKey& k) const;
+    QCells otel_cells() const;  // the whole OTel slice after the change
     const QCells& counted() const { return base ? base->counted : empty(); }
     std::string_view otel_team() const { return base ? base->otel_team : std::string_view(); }
     static const QCells& empty() {
