@@ -39,6 +39,7 @@ void Pipeline::start() {
   }
   last_prune_ = clock_.now();
   prune_days(util::Date::from_time(last_prune_));
+  answerer_ = std::thread([this] { answer_loop(); });
   writer_ = std::thread([this] { run(); });
 }
 
@@ -49,6 +50,12 @@ void Pipeline::stop() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(answer_mu_);
+    answers_closed_ = true;
+  }
+  answer_cv_.notify_all();
+  if (answerer_.joinable()) answerer_.join();  // after answering what the writer committed
 }
 
 void Pipeline::ingest(otlp::MetricsRequest req, Done done) {
@@ -247,8 +254,31 @@ void Pipeline::process(std::vector<Job>& all) {
     return;
   }
   apply_committed(changes);
+  {
+    std::lock_guard lock(answer_mu_);
+    answers_.push_back(Committed{std::move(group), std::move(results), std::move(changes), now});
+  }
+  answer_cv_.notify_one();
+}
+
+void Pipeline::answer_loop() {
+  for (;;) {
+    Committed committed;
+    {
+      std::unique_lock lock(answer_mu_);
+      answer_cv_.wait(lock, [this] { return answers_closed_ || !answers_.empty(); });
+      if (answers_.empty()) return;
+      committed = std::move(answers_.front());
+      answers_.pop_front();
+    }
+    answer(committed);
+  }  // the group's requests are freed here, off the writer
+}
+
+void Pipeline::answer(Committed& committed) {
+  auto& group = committed.jobs;
   for (size_t i = 0; i < group.size(); ++i) {
-    const auto& r = results[i];
+    const auto& r = committed.results[i];
     metrics_.limit_hits(r.limit_hits);
     const char* signal =
         std::holds_alternative<otlp::MetricsRequest>(group[i].request) ? "metrics" : "logs";
@@ -256,7 +286,7 @@ void Pipeline::process(std::vector<Job>& all) {
     metrics_.otlp_points(signal, "duplicate", static_cast<double>(r.duplicate));
     metrics_.otlp_points(signal, "rejected", static_cast<double>(r.rejected));
     metrics_.otlp_points(signal, "ignored", static_cast<double>(r.ignored));
-    metrics_.otlp_received(signal, util::to_unix_seconds(now));
+    metrics_.otlp_received(signal, util::to_unix_seconds(committed.at));
     std::string message;
     if (r.rejected > 0) {
       message = std::to_string(r.rejected) + " rejected: " + r.rejection_message;

@@ -20,6 +20,9 @@ namespace cce::ingest {
 // in arrival order, writes a group of them in one SQLite transaction (group commit), and only then
 // applies them to the in-memory ledger and releases the waiters. If a commit fails, nothing is
 // counted, the ingest state is reloaded from the store, and the clients hear 503.
+//
+// The writer is the one serial step of intake, so what can happen elsewhere does: a second
+// thread answers a committed group (its completions and counts) and frees its requests.
 class Pipeline final : public OtlpSink, public DaySink {
  public:
   Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
@@ -62,6 +65,15 @@ class Pipeline final : public OtlpSink, public DaySink {
   void prune_days(util::Date today);
   void run();
   void process(std::vector<Job>& group);
+  // A committed group of OTLP requests, handed from the writer to the answer thread.
+  struct Committed {
+    std::vector<Job> jobs;
+    std::vector<usage::IngestResult> results;
+    usage::LedgerChanges changes;  // applied; freed with the rest
+    util::TimePoint at;
+  };
+  void answer_loop();
+  void answer(Committed& committed);
   // Counts, records and logs (at most one line per 10 s, with how many were held back).
   void store_failed(const std::string& what, const std::exception& e);
   void store_succeeded();
@@ -80,6 +92,11 @@ class Pipeline final : public OtlpSink, public DaySink {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::thread writer_;
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  std::deque<Committed> answers_;
+  bool answers_closed_ = false;
+  std::thread answerer_;
   util::TimePoint last_prune_{};
   util::MonoTime last_fold_{};
 
