@@ -116,13 +116,23 @@ struct Store::Impl {
   // Ledger rows committed as journal records and not yet in their tables, the latest value per
   // key. A fold round moves `journal` to `folding` and writes it into the tables a step at a
   // time (each step rides on a group commit, so the writer never stops for a whole fold); when
-  // the last step commits, the round's records (ids up to fold_upto) are deleted. Records after
+  // the last step commits, the round's records (ids up to fold_upto) may go. Records after
   // the round gather in `journal` meanwhile. Guarded by mu.
   LedgerJournal journal;
   LedgerJournal folding;
   int64_t fold_upto = 0;     // the round's last record; 0: no round
-  int64_t last_record = 0;   // the newest committed record
+  int64_t last_record = 0;   // the newest committed record (ids are given, never reused)
   size_t journal_bytes = 0;  // record bytes since the round began
+  // Records up to delete_upto hold only rows their tables have; a few are deleted with each
+  // commit, oldest first (deleting a round's records in one commit reads every page of them,
+  // and held the writer for a third of a second). Oldest first keeps a crash harmless: the
+  // records left are replayed in order before the newer ones, and for every row they name give
+  // the value its table already has.
+  int64_t delete_upto = 0;
+  int64_t deleted_upto = 0;
+  static constexpr int64_t kDeleteStepRecords = 4;
+  // Within a transaction: deletes the next few folded records; returns the new deleted_upto.
+  int64_t delete_some();
 
   template <typename Rows>
   void write_ledger_rows(const Rows& rows);
@@ -232,6 +242,7 @@ void Store::load_journal() {
                        sqlite3_db_filename(impl_->db, "main") + "]");
     }
     impl_->journal_bytes += s.blob(1).size();
+    if (impl_->last_record == 0) impl_->deleted_upto = impl_->delete_upto = s.integer(0) - 1;
     impl_->last_record = s.integer(0);
   }
 }
@@ -365,16 +376,26 @@ void Store::Impl::start_round() {
 LedgerRows Store::Impl::fold_step(size_t max_rows) {
   LedgerRows written = folding.take(max_rows);
   write_ledger_rows(written);
-  if (folding.empty()) cached("DELETE FROM ledger_journal WHERE id <= ?1").bind(1, fold_upto).run();
   return written;
 }
 
 void Store::Impl::finish_step(bool committed, LedgerRows& written) {
   if (!committed) {
     folding.add(written);  // back where they were: the tables did not get them
-  } else if (folding.empty()) {
+  } else if (folding.empty() && fold_upto != 0) {
+    delete_upto = fold_upto;  // the round's rows are all in their tables
     fold_upto = 0;
   }
+}
+
+int64_t Store::Impl::delete_some() {
+  if (deleted_upto >= delete_upto) return deleted_upto;
+  const int64_t upto = std::min(delete_upto, deleted_upto + kDeleteStepRecords);
+  cached("DELETE FROM ledger_journal WHERE id > ?1 AND id <= ?2")
+      .bind(1, deleted_upto)
+      .bind(2, upto)
+      .run();
+  return upto;
 }
 
 void Store::Impl::fold_all() {
@@ -388,6 +409,7 @@ void Store::Impl::finish_fold_all() {
   journal.clear();
   fold_upto = 0;
   journal_bytes = 0;
+  delete_upto = deleted_upto = last_record;
 }
 
 void Store::write(const Batch& b) {
@@ -398,11 +420,13 @@ void Store::write(const Batch& b) {
   const bool step = journal && impl_->fold_upto != 0;
   size_t journal_bytes = 0;
   int64_t record_id = 0;
+  int64_t deleted_upto = impl_->deleted_upto;
   LedgerRows stepped;
   try {
     transaction([&] {
       if (!journal) impl_->fold_all();
       if (step) stepped = impl_->fold_step(kFoldStepRows);
+      if (journal) deleted_upto = impl_->delete_some();
       if (!b.days_deleted.empty()) {
         Stmt& s = impl_->cached("DELETE FROM daily_values WHERE date = ?1");
         Stmt& t = impl_->cached("DELETE FROM unit_teams WHERE date = ?1");
@@ -431,10 +455,10 @@ void Store::write(const Batch& b) {
       if (journal) {
         if (has_ledger_rows(b)) {
           const std::string record = LedgerJournal::encode(b);
-          Stmt& s = impl_->cached("INSERT INTO ledger_journal(record) VALUES(?1)");
-          s.bind_blob(1, record).run();
+          record_id = impl_->last_record + 1;
+          Stmt& s = impl_->cached("INSERT INTO ledger_journal(id, record) VALUES(?1, ?2)");
+          s.bind(1, record_id).bind_blob(2, record).run();
           journal_bytes = record.size();
-          record_id = sqlite3_last_insert_rowid(impl_->db);
         }
       } else {
         impl_->write_ledger_rows(b);
@@ -475,6 +499,7 @@ void Store::write(const Batch& b) {
   }
   if (step) impl_->finish_step(true, stepped);
   if (journal) {
+    impl_->deleted_upto = deleted_upto;
     impl_->journal.add(b);
     impl_->journal_bytes += journal_bytes;
     if (record_id != 0) impl_->last_record = record_id;
@@ -493,20 +518,26 @@ void Store::fold() {
 void Store::fold_some(size_t max_rows) {
   std::lock_guard lock(impl_->mu);
   impl_->start_round();
-  if (impl_->fold_upto == 0) return;
+  const bool step = impl_->fold_upto != 0;
+  if (!step && impl_->deleted_upto >= impl_->delete_upto) return;
   LedgerRows stepped;
+  int64_t deleted_upto = impl_->deleted_upto;
   try {
-    transaction([&] { stepped = impl_->fold_step(max_rows); });
+    transaction([&] {
+      if (step) stepped = impl_->fold_step(max_rows);
+      deleted_upto = impl_->delete_some();
+    });
   } catch (...) {
-    impl_->finish_step(false, stepped);
+    if (step) impl_->finish_step(false, stepped);
     throw;
   }
-  impl_->finish_step(true, stepped);
+  if (step) impl_->finish_step(true, stepped);
+  impl_->deleted_upto = deleted_upto;
 }
 
 bool Store::folding() const {
   std::lock_guard lock(impl_->mu);
-  return impl_->fold_upto != 0;
+  return impl_->fold_upto != 0 || impl_->deleted_upto < impl_->delete_upto;
 }
 
 size_t Store::journal_bytes() const {

@@ -130,11 +130,12 @@ class Store {
 
   static constexpr size_t kFoldStepRows = 1024;
   // Starts a fold round if none runs (the journal so far, the latest value of each row), and
-  // writes up to max_rows of it in one transaction. Throws StoreError (the round stays then).
+  // writes up to max_rows of it in one transaction, with the next few records of a folded round
+  // deleted. Throws StoreError (the round stays then).
   void fold_some(size_t max_rows);
   // Writes every journaled row into its table and empties the journal, in one transaction.
   void fold();
-  // Whether a fold round is under way.
+  // Whether a fold round is under way, or the records of a folded one are still being deleted.
   bool folding() const;
   // The bytes of journal records written since the last round began.
   size_t journal_bytes() const;
