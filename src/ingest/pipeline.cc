@@ -10,7 +10,7 @@
 namespace cce::ingest {
 
 namespace {
-constexpr size_t kMaxGroup = 256;
+constexpr size_t kMaxGroup = 1024;
 // How often journaled ledger rows are folded into their tables, and the journal size that folds
 // sooner: a fold writes each touched cell once, however many commits touched it. A restart reads
 // at most this much journal.

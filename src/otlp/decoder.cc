@@ -88,6 +88,7 @@ void convert_points(const google::protobuf::RepeatedPtrField<pb::NumberDataPoint
   for (const auto& p : in) {
     NumberPoint np;
     np.attributes = convert_attributes(p.attributes());
+    np.attributes_hash = hash_attributes(np.attributes);
     np.start_ns = p.start_time_unix_nano();
     np.time_ns = p.time_unix_nano();
     np.flags = p.flags();
@@ -117,6 +118,7 @@ MetricsRequest convert(const pb::ExportMetricsServiceRequest& req) {
   for (const auto& rm : req.resource_metrics()) {
     ResourceMetrics r;
     r.resource = std::make_shared<const Attributes>(convert_attributes(rm.resource().attributes()));
+    r.resource_hash = hash_attributes(*r.resource);
     for (const auto& sm : rm.scope_metrics()) {
       ScopeMetrics s;
       s.scope = convert_scope(sm.scope());
@@ -166,6 +168,7 @@ LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
   for (const auto& rl : req.resource_logs()) {
     ResourceLogs r;
     r.resource = std::make_shared<const Attributes>(convert_attributes(rl.resource().attributes()));
+    r.resource_hash = hash_attributes(*r.resource);
     for (const auto& sl : rl.scope_logs()) {
       ScopeLogs s;
       s.scope = convert_scope(sl.scope());
@@ -178,6 +181,7 @@ LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
           rec.body = lr.body().string_value();
         rec.event_name = lr.event_name();
         rec.attributes = convert_attributes(lr.attributes());
+        rec.attributes_hash = hash_attributes(rec.attributes);
         s.records.push_back(std::move(rec));
       }
       r.scopes.push_back(std::move(s));

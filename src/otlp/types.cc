@@ -1,8 +1,11 @@
 #include "cce/otlp/types.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "cce/util/hash.h"
 
 namespace cce::otlp {
 
@@ -97,6 +100,28 @@ size_t LogsRequest::record_count() const {
     for (const auto& s : r.scopes)
       n += s.records.size();
   return n;
+}
+
+uint64_t hash_attributes(const Attributes& attrs) {
+  std::vector<const Attribute*> sorted;
+  sorted.reserve(attrs.size());
+  for (const auto& a : attrs)
+    sorted.push_back(&a);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->key < b->key; });
+  util::Hasher h;
+  h.add_u64(sorted.size());
+  for (const auto* a : sorted) {
+    h.add(a->key);
+    h.add_u64(a->value.index());
+    // The value's text form; a string is its own (hashed without a copy).
+    if (const auto* s = std::get_if<std::string>(&a->value)) {
+      h.add(*s);
+    } else {
+      h.add(to_text(a->value));
+    }
+  }
+  return h.digest();
 }
 
 }  // namespace cce::otlp

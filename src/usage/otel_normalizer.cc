@@ -18,11 +18,6 @@ namespace {
 using otlp::Attributes;
 using otlp::AttrValue;
 
-void hash_value(util::Hasher& h, const AttrValue& v) {
-  h.add_u64(v.index());
-  h.add(otlp::to_text(v));
-}
-
 // "cacheRead" -> "cache_read", "NotebookEdit" -> "notebook_edit".
 std::string snake_case(std::string_view s) {
   std::string out;
@@ -181,21 +176,14 @@ void reject(IngestResult& out, std::string message) {
 
 }  // namespace
 
-uint64_t hash_attributes(const Attributes& attrs) {
-  std::vector<const otlp::Attribute*> sorted;
-  sorted.reserve(attrs.size());
-  for (const auto& a : attrs)
-    sorted.push_back(&a);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* a, const auto* b) { return a->key < b->key; });
-  util::Hasher h;
-  h.add_u64(sorted.size());
-  for (const auto* a : sorted) {
-    h.add(a->key);
-    hash_value(h, a->value);
-  }
-  return h.digest();
+namespace {
+
+// The decoders hash on the listener's threads; a request built another way is hashed here.
+uint64_t hash_of(uint64_t decoded, const Attributes& attrs) {
+  return decoded != 0 ? decoded : otlp::hash_attributes(attrs);
 }
+
+}  // namespace
 
 OtelNormalizer::OtelNormalizer(IdentityConfig identity, int64_t dedupe_window_seconds,
                                int64_t series_ttl_seconds, int retention_days, ValueLimits limits)
@@ -235,7 +223,7 @@ IngestResult OtelNormalizer::ingest(const otlp::MetricsRequest& req, util::TimeP
   const int64_t received_s = received_ns / 1000000000;
   out.received_at = received_s;
   for (const auto& rm : req.resources) {
-    const uint64_t resource_hash = hash_attributes(*rm.resource);
+    const uint64_t resource_hash = hash_of(rm.resource_hash, *rm.resource);
     for (const auto& sm : rm.scopes) {
       for (const auto& metric : sm.metrics) {
         if (metric.opaque_points > 0) out.ignored += metric.opaque_points;
@@ -313,8 +301,10 @@ void OtelNormalizer::ingest_point(const otlp::Metric& metric, const otlp::Number
   }
 
   // Series identity: resource + scope + metric (in series_base) + point attributes.
-  const uint64_t series =
-      util::Hasher().add_u64(series_base).add_u64(hash_attributes(point.attributes)).digest();
+  const uint64_t series = util::Hasher()
+                              .add_u64(series_base)
+                              .add_u64(hash_of(point.attributes_hash, point.attributes))
+                              .digest();
   // State changes wait until the point is known to be accepted.
   double delta = 0;
   std::optional<uint64_t> seen_key;
@@ -404,7 +394,7 @@ IngestResult OtelNormalizer::ingest(const otlp::LogsRequest& req, util::TimePoin
   const int64_t received_s = received_ns / 1000000000;
   out.received_at = received_s;
   for (const auto& rl : req.resources) {
-    const uint64_t resource_hash = hash_attributes(*rl.resource);
+    const uint64_t resource_hash = hash_of(rl.resource_hash, *rl.resource);
     for (const auto& sl : rl.scopes) {
       for (const auto& rec : sl.records) {
         ingest_record(rec, *rl.resource, resource_hash, sl.scope, received_s, received_ns, out);
@@ -438,7 +428,7 @@ void OtelNormalizer::ingest_record(const otlp::LogRecord& rec, const Attributes&
                            .add_u64(rec.observed_ns)
                            .add(rec.body)
                            .add(rec.event_name)
-                           .add_u64(hash_attributes(rec.attributes))
+                           .add_u64(hash_of(rec.attributes_hash, rec.attributes))
                            .digest();
   if (seen_.count(key)) {
     ++out.duplicate;

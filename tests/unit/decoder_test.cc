@@ -5,6 +5,7 @@
 
 #include "cce/otlp/decoder.h"
 #include "cce/otlp/response.h"
+#include "cce/usage/otel_normalizer.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -131,4 +132,61 @@ TEST_CASE("responses follow the specification") {
         R"({"partialSuccess":{"errorMessage":"bad","rejectedDataPoints":"2"}})");
   const std::string pb = otlp::export_response(otlp::Signal::kLogs, Encoding::kProtobuf, 1, "x");
   CHECK(pb == std::string("\x0a\x05\x08\x01\x12\x01x", 7));
+}
+
+TEST_CASE("decoded requests carry the hash of each attribute set, which the normalizer uses") {
+  const auto dir = test::testdata("claude-code/requests");
+  auto logs = std::get<otlp::LogsRequest>(otlp::decode_logs(
+      test::read_file((dir / std::filesystem::path("pb-delta__0017_logs.bin")).string()),
+      Encoding::kProtobuf));
+  auto metrics = std::get<otlp::MetricsRequest>(otlp::decode_metrics(
+      test::read_file((dir / std::filesystem::path("pb-delta__0023_metrics.bin")).string()),
+      Encoding::kProtobuf));
+  size_t hashed = 0;
+  for (auto& rl : logs.resources) {
+    CHECK(rl.resource_hash == otlp::hash_attributes(*rl.resource));
+    for (auto& sl : rl.scopes) {
+      for (auto& rec : sl.records) {
+        CHECK(rec.attributes_hash == otlp::hash_attributes(rec.attributes));
+        ++hashed;
+      }
+    }
+  }
+  for (auto& rm : metrics.resources) {
+    CHECK(rm.resource_hash == otlp::hash_attributes(*rm.resource));
+    for (auto& sm : rm.scopes)
+      for (auto& m : sm.metrics)
+        for (auto& p : m.points) {
+          CHECK(p.attributes_hash == otlp::hash_attributes(p.attributes));
+          ++hashed;
+        }
+  }
+  CHECK(hashed > 0);
+  // The same keys with the hashes the decoder gave and without them (computed then).
+  auto keys = [](const otlp::LogsRequest& l, const otlp::MetricsRequest& m) {
+    usage::OtelNormalizer n({}, 3600, 86400);
+    const auto at = std::chrono::system_clock::now();
+    auto a = n.ingest(l, at);
+    auto b = n.ingest(m, at);
+    a.seen_keys.insert(a.seen_keys.end(), b.seen_keys.begin(), b.seen_keys.end());
+    for (const auto& [series, state] : b.series_updates)
+      a.seen_keys.push_back(series);
+    return a.seen_keys;
+  };
+  const auto with = keys(logs, metrics);
+  for (auto& rl : logs.resources) {
+    rl.resource_hash = 0;
+    for (auto& sl : rl.scopes)
+      for (auto& rec : sl.records)
+        rec.attributes_hash = 0;
+  }
+  for (auto& rm : metrics.resources) {
+    rm.resource_hash = 0;
+    for (auto& sm : rm.scopes)
+      for (auto& m : sm.metrics)
+        for (auto& p : m.points)
+          p.attributes_hash = 0;
+  }
+  CHECK(!with.empty());
+  CHECK(keys(logs, metrics) == with);
 }

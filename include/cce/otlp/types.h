@@ -38,6 +38,11 @@ std::string text(const Attributes& point, const Attributes& resource, std::strin
 std::string to_text(const AttrValue& v);
 // Numeric form: ints, doubles and numeric strings ("55", "1.5"); nullopt otherwise.
 std::optional<double> to_number(const AttrValue& v);
+// Canonical hash of an attribute set (order-independent): part of the identity of a series and
+// of a log record, so stored with the ingest state (it must never change). The decoders store
+// it with what they decode (the `*_hash` fields, 0 when not computed), on the listener's
+// threads rather than the single writer's.
+uint64_t hash_attributes(const Attributes& attrs);
 
 enum class Encoding { kProtobuf, kJson };
 enum class Signal { kMetrics, kLogs, kTraces };
@@ -59,6 +64,7 @@ struct NumberPoint {
   uint64_t time_ns = 0;
   std::optional<double> value;  // as_double or as_int; empty when neither is set
   uint32_t flags = 0;
+  uint64_t attributes_hash = 0;
   bool no_recorded_value() const { return (flags & 1u) != 0; }
 };
 
@@ -80,6 +86,7 @@ struct ScopeMetrics {
 struct ResourceMetrics {
   std::shared_ptr<const Attributes> resource;
   std::vector<ScopeMetrics> scopes;
+  uint64_t resource_hash = 0;
 };
 
 struct MetricsRequest {
@@ -94,6 +101,7 @@ struct LogRecord {
   std::string body;  // the body when it is a string, else empty
   std::string event_name;
   Attributes attributes;
+  uint64_t attributes_hash = 0;
 };
 
 struct ScopeLogs {
@@ -104,6 +112,7 @@ struct ScopeLogs {
 struct ResourceLogs {
   std::shared_ptr<const Attributes> resource;
   std::vector<ScopeLogs> scopes;
+  uint64_t resource_hash = 0;
 };
 
 struct LogsRequest {

@@ -104,7 +104,4 @@ class OtelNormalizer {
   std::unordered_map<uint64_t, int64_t> seen_;  // key -> receipt time (unix seconds)
 };
 
-// Canonical hash of an attribute set (order-independent).
-uint64_t hash_attributes(const otlp::Attributes& attrs);
-
 }  // namespace cce::usage
