@@ -7,6 +7,13 @@ namespace cce::ingest {
 store::Batch to_batch(const usage::LedgerChanges& changes) {
   store::Batch b;
   const auto& keys = changes.actor_keys;
+  // A change spans a day or two: each date is formatted once, not once per row.
+  std::vector<std::pair<util::Date, std::string>> dates;
+  auto date_text = [&dates](util::Date d) -> const std::string& {
+    for (const auto& [date, text] : dates)
+      if (date == d) return text;
+    return dates.emplace_back(d, d.str()).second;
+  };
   for (const auto& d : changes.days_pruned)
     b.days_deleted.push_back(d.str());
   for (const auto& s : changes.api_slices_replaced) {
@@ -18,11 +25,11 @@ store::Batch to_batch(const usage::LedgerChanges& changes) {
                         a.info.last_seen_api, a.info.org});
   }
   for (const auto& d : changes.daily) {
-    b.daily.push_back({std::string(usage::to_string(d.source)), d.date.str(), keys.at(d.actor),
+    b.daily.push_back({std::string(usage::to_string(d.source)), date_text(d.date), keys.at(d.actor),
                        std::string(usage::to_string(d.key.quantity)), d.key.labels, d.value});
   }
   for (const auto& u : changes.unit_teams)
-    b.unit_teams.push_back({u.date.str(), keys.at(u.actor), u.team});
+    b.unit_teams.push_back({date_text(u.date), keys.at(u.actor), u.team});
   for (const auto& t : changes.totals) {
     b.totals.push_back({keys.at(t.key.actor), std::string(usage::to_string(t.key.key.quantity)),
                         t.key.key.labels, t.value});

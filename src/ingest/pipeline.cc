@@ -187,7 +187,7 @@ void Pipeline::process_api_day(Job& job) {
   try {
     store::Batch batch = to_batch(changes);
     if (d.progress) batch.state.emplace_back(d.target.state_key, d.progress->serialize());
-    store_.write(batch);
+    store_.write(std::move(batch));
   } catch (const std::exception& e) {
     store_failed("could not commit API day " + d.day.str(), e);
     job.done(IngestReply{false, 0, {}});
@@ -240,7 +240,7 @@ void Pipeline::process(std::vector<Job>& all) {
     store::Batch batch = to_batch(changes);
     for (const auto& r : results)
       add_ingest_state(batch, r);
-    store_.write(batch);
+    store_.write(std::move(batch));
   } catch (const std::exception& e) {
     store_failed(
         "could not commit " + std::to_string(group.size()) + " OTLP request(s), answering 503", e);

@@ -6,6 +6,8 @@
 #include <iterator>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 namespace cce::store {
 namespace {
@@ -84,16 +86,16 @@ uint64_t hash_of(const Row& r) {
   return h;
 }
 
-template <typename Row>
-size_t put_row(std::unordered_map<uint64_t, std::vector<Row>>& by_key, const Row& row) {
+template <typename Row, typename From>
+size_t put_row(std::unordered_map<uint64_t, std::vector<Row>>& by_key, From&& row) {
   auto& bucket = by_key[hash_of(row)];
   for (auto& r : bucket) {
     if (key_of(r) == key_of(row)) {
-      r = row;
+      r = std::forward<From>(row);
       return 0;
     }
   }
-  bucket.push_back(row);
+  bucket.push_back(std::forward<From>(row));
   return 1;
 }
 
@@ -205,22 +207,28 @@ LedgerRows LedgerJournal::decode(std::string_view record) {
 }
 
 template <typename Rows>
-void LedgerJournal::add_rows(const Rows& rows) {
-  for (const auto& r : rows.actors)
-    rows_ += put_row(actors_, r);
-  for (const auto& r : rows.daily)
-    rows_ += put_row(daily_, r);
-  for (const auto& r : rows.totals)
-    rows_ += put_row(totals_, r);
-  for (const auto& r : rows.unit_teams)
-    rows_ += put_row(unit_teams_, r);
+void LedgerJournal::add_rows(Rows&& rows) {
+  // Rows of an rvalue batch are moved in; a const one's are copied.
+  auto put_all = [this](auto& by_key, auto&& from) {
+    for (auto& r : from) {
+      if constexpr (std::is_const_v<std::remove_reference_t<decltype(from)>>) {
+        rows_ += put_row(by_key, r);
+      } else {
+        rows_ += put_row(by_key, std::move(r));
+      }
+    }
+  };
+  put_all(actors_, std::forward<Rows>(rows).actors);
+  put_all(daily_, std::forward<Rows>(rows).daily);
+  put_all(totals_, std::forward<Rows>(rows).totals);
+  put_all(unit_teams_, std::forward<Rows>(rows).unit_teams);
 }
 
 void LedgerJournal::add(const LedgerRows& rows) {
   add_rows(rows);
 }
-void LedgerJournal::add(const Batch& batch) {
-  add_rows(batch);
+void LedgerJournal::add(Batch&& batch) {
+  add_rows(std::move(batch));
 }
 
 bool LedgerJournal::empty() const {

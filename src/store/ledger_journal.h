@@ -23,7 +23,7 @@ class LedgerJournal {
 
   // Later rows replace earlier ones with the same key.
   void add(const LedgerRows& rows);
-  void add(const Batch& batch);
+  void add(Batch&& batch);  // its rows are moved in
   bool empty() const;
   void clear();
 
@@ -38,7 +38,7 @@ class LedgerJournal {
   template <typename Row>
   using ByKey = std::unordered_map<uint64_t, std::vector<Row>>;
   template <typename Rows>
-  void add_rows(const Rows& rows);
+  void add_rows(Rows&& rows);
 
   ByKey<ActorRow> actors_;
   ByKey<DailyRow> daily_;

@@ -412,7 +412,7 @@ void Store::Impl::finish_fold_all() {
   delete_upto = deleted_upto = last_record;
 }
 
-void Store::write(const Batch& b) {
+void Store::write(Batch b) {
   std::lock_guard lock(impl_->mu);
   // Deleting days must not run ahead of journaled rows for them: fold first, in the same
   // transaction, and write this batch's rows directly.
@@ -500,7 +500,7 @@ void Store::write(const Batch& b) {
   if (step) impl_->finish_step(true, stepped);
   if (journal) {
     impl_->deleted_upto = deleted_upto;
-    impl_->journal.add(b);
+    impl_->journal.add(std::move(b));
     impl_->journal_bytes += journal_bytes;
     if (record_id != 0) impl_->last_record = record_id;
   } else {

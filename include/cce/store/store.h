@@ -126,7 +126,7 @@ class Store {
   // The ledger rows of a batch without deletions go to the journal as one record and reach
   // their tables in a later fold round; reads see them either way. While a round runs, each
   // such write also carries kFoldStepRows of it. A batch with deletions folds everything first.
-  void write(const Batch& batch);
+  void write(Batch batch);  // by value: the journal keeps its rows without copying them
 
   static constexpr size_t kFoldStepRows = 1024;
   // Starts a fold round if none runs (the journal so far, the latest value of each row), and
