@@ -110,6 +110,12 @@ void Pipeline::submit(Request request, Done done) {
 
 void Pipeline::run() {
   for (;;) {
+    {
+      // At most one committed group waits while the previous ones sync: requests gather
+      // meanwhile, so groups stay large under load (each commit has a cost of its own).
+      std::unique_lock lock(answer_mu_);
+      answers_taken_cv_.wait(lock, [this] { return answers_.empty(); });
+    }
     std::vector<Job> group;
     {
       std::unique_lock lock(mu_);
@@ -263,21 +269,34 @@ void Pipeline::process(std::vector<Job>& all) {
 
 void Pipeline::answer_loop() {
   for (;;) {
-    Committed committed;
+    std::deque<Committed> committed;
     {
       std::unique_lock lock(answer_mu_);
       answer_cv_.wait(lock, [this] { return answers_closed_ || !answers_.empty(); });
       if (answers_.empty()) return;
-      committed = std::move(answers_.front());
-      answers_.pop_front();
+      committed.swap(answers_);
     }
-    answer(committed);
-  }  // the group's requests are freed here, off the writer
+    answers_taken_cv_.notify_all();
+    // One sync makes every group committed so far durable: it overlaps the writer's next group.
+    bool durable = true;
+    try {
+      store_.sync();
+    } catch (const std::exception& e) {
+      store_failed("could not sync committed OTLP requests to disk, answering 503", e);
+      durable = false;
+    }
+    for (auto& c : committed)
+      answer(c, durable);
+  }  // the groups' requests are freed here, off the writer
 }
 
-void Pipeline::answer(Committed& committed) {
+void Pipeline::answer(Committed& committed, bool durable) {
   auto& group = committed.jobs;
   for (size_t i = 0; i < group.size(); ++i) {
+    if (!durable) {
+      group[i].done(IngestReply{false, 0, {}});
+      continue;
+    }
     const auto& r = committed.results[i];
     metrics_.limit_hits(r.limit_hits);
     const char* signal =

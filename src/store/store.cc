@@ -10,6 +10,12 @@
 #include <unordered_map>
 
 #include "src/store/ledger_journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include "src/store/migrations.h"
 
 namespace cce::store {
@@ -120,6 +126,12 @@ struct Store::Impl {
   // the round gather in `journal` meanwhile. Guarded by mu.
   LedgerJournal journal;
   LedgerJournal folding;
+  // The write-ahead log, opened by sync() on first use; guarded by sync_mu (sync() runs beside
+  // the writer: fdatasync flushes the file whichever descriptor wrote it).
+  bool sync_wal = false;
+  std::string wal_path;
+  std::mutex sync_mu;
+  int wal_fd = -1;
   int64_t fold_upto = 0;     // the round's last record; 0: no round
   int64_t last_record = 0;   // the newest committed record (ids are given, never reused)
   size_t journal_bytes = 0;  // record bytes since the round began
@@ -152,6 +164,7 @@ Store::Store(sqlite3* db) : impl_(std::make_unique<Impl>()) {
 
 Store::~Store() {
   if (!impl_) return;
+  if (impl_->wal_fd >= 0) ::close(impl_->wal_fd);
   impl_->statements.clear();  // finalized before the connection closes
   if (impl_->db) sqlite3_close_v2(impl_->db);
 }
@@ -191,7 +204,12 @@ std::unique_ptr<Store> Store::open(const std::string& path, Synchronous sync) {
     // A store that cannot take writes still opens (it was set to WAL when created), so the
     // agent can serve what it holds and /readyz can say why it is not ready.
   }
-  store->exec(sync == Synchronous::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  // Commits write the log and do not wait for the disk; with kFull, sync() makes them durable
+  // before they are answered (on another thread, so the writer goes on meanwhile). SQLite
+  // still syncs around checkpoints, as it does for every mode.
+  store->exec("PRAGMA synchronous=NORMAL");
+  store->impl_->sync_wal = sync == Synchronous::kFull;
+  store->impl_->wal_path = path + "-wal";
   store->exec("PRAGMA foreign_keys=ON");
   store->migrate();
   store->load_journal();
@@ -533,6 +551,21 @@ void Store::fold_some(size_t max_rows) {
   }
   if (step) impl_->finish_step(true, stepped);
   impl_->deleted_upto = deleted_upto;
+}
+
+void Store::sync() {
+  if (!impl_->sync_wal) return;
+  std::lock_guard lock(impl_->sync_mu);
+  if (impl_->wal_fd < 0) {
+    impl_->wal_fd = ::open(impl_->wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (impl_->wal_fd < 0) {
+      if (errno == ENOENT) return;  // nothing written yet
+      throw StoreError("cannot open " + impl_->wal_path + ": " + std::strerror(errno));
+    }
+  }
+  if (::fdatasync(impl_->wal_fd) != 0) {
+    throw StoreError("cannot sync " + impl_->wal_path + ": " + std::strerror(errno));
+  }
 }
 
 bool Store::folding() const {

@@ -22,7 +22,9 @@ namespace cce::ingest {
 // counted, the ingest state is reloaded from the store, and the clients hear 503.
 //
 // The writer is the one serial step of intake, so what can happen elsewhere does: a second
-// thread answers a committed group (its completions and counts) and frees its requests.
+// thread waits for committed groups to reach the disk (one sync for all that are waiting),
+// then answers them (completions and counts) and frees their requests; the writer goes on with
+// the next group meanwhile.
 class Pipeline final : public OtlpSink, public DaySink {
  public:
   Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
@@ -73,7 +75,8 @@ class Pipeline final : public OtlpSink, public DaySink {
     util::TimePoint at;
   };
   void answer_loop();
-  void answer(Committed& committed);
+  // durable: false when the sync failed (the clients hear 503 and retry).
+  void answer(Committed& committed, bool durable);
   // Counts, records and logs (at most one line per 10 s, with how many were held back).
   void store_failed(const std::string& what, const std::exception& e);
   void store_succeeded();
@@ -94,6 +97,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   std::thread writer_;
   std::mutex answer_mu_;
   std::condition_variable answer_cv_;
+  std::condition_variable answers_taken_cv_;
   std::deque<Committed> answers_;
   bool answers_closed_ = false;
   std::thread answerer_;

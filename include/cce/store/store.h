@@ -129,6 +129,10 @@ class Store {
   void write(Batch batch);  // by value: the journal keeps its rows without copying them
 
   static constexpr size_t kFoldStepRows = 1024;
+  // Makes every committed write durable when the store was opened with Synchronous::kFull (a
+  // sync of the write-ahead log; one covers every commit before it); commits themselves do not
+  // wait for the disk. May run beside write(). Throws StoreError.
+  void sync();
   // Starts a fold round if none runs (the journal so far, the latest value of each row), and
   // writes up to max_rows of it in one transaction, with the next few records of a folded round
   // deleted. Throws StoreError (the round stays then).
