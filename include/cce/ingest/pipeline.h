@@ -103,6 +103,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   std::thread answerer_;
   util::TimePoint last_prune_{};
   util::MonoTime last_fold_{};
+  std::chrono::steady_clock::time_point last_group_{};  // when the writer last took a group
 
   mutable std::mutex problem_mu_;
   std::string problem_;
