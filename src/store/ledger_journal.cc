@@ -6,7 +6,6 @@
 #include <iterator>
 #include <string_view>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 
 namespace cce::store {
@@ -207,28 +206,22 @@ LedgerRows LedgerJournal::decode(std::string_view record) {
 }
 
 template <typename Rows>
-void LedgerJournal::add_rows(Rows&& rows) {
-  // Rows of an rvalue batch are moved in; a const one's are copied.
-  auto put_all = [this](auto& by_key, auto&& from) {
-    for (auto& r : from) {
-      if constexpr (std::is_const_v<std::remove_reference_t<decltype(from)>>) {
-        rows_ += put_row(by_key, r);
-      } else {
-        rows_ += put_row(by_key, std::move(r));
-      }
-    }
+void LedgerJournal::add_rows(Rows& rows) {
+  auto put_all = [this](auto& by_key, auto& from) {
+    for (auto& r : from)
+      rows_ += put_row(by_key, std::move(r));
   };
-  put_all(actors_, std::forward<Rows>(rows).actors);
-  put_all(daily_, std::forward<Rows>(rows).daily);
-  put_all(totals_, std::forward<Rows>(rows).totals);
-  put_all(unit_teams_, std::forward<Rows>(rows).unit_teams);
+  put_all(actors_, rows.actors);
+  put_all(daily_, rows.daily);
+  put_all(totals_, rows.totals);
+  put_all(unit_teams_, rows.unit_teams);
 }
 
-void LedgerJournal::add(const LedgerRows& rows) {
+void LedgerJournal::add(LedgerRows&& rows) {
   add_rows(rows);
 }
 void LedgerJournal::add(Batch&& batch) {
-  add_rows(std::move(batch));
+  add_rows(batch);
 }
 
 bool LedgerJournal::empty() const {

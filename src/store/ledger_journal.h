@@ -22,8 +22,9 @@ class LedgerJournal {
   static LedgerRows decode(std::string_view record);
 
   // Later rows replace earlier ones with the same key.
-  void add(const LedgerRows& rows);
-  void add(Batch&& batch);  // its rows are moved in
+  // Their rows are moved in.
+  void add(LedgerRows&& rows);
+  void add(Batch&& batch);
   bool empty() const;
   void clear();
 
@@ -38,7 +39,7 @@ class LedgerJournal {
   template <typename Row>
   using ByKey = std::unordered_map<uint64_t, std::vector<Row>>;
   template <typename Rows>
-  void add_rows(Rows&& rows);
+  void add_rows(Rows& rows);  // moves from them
 
   ByKey<ActorRow> actors_;
   ByKey<DailyRow> daily_;

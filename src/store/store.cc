@@ -399,7 +399,7 @@ LedgerRows Store::Impl::fold_step(size_t max_rows) {
 
 void Store::Impl::finish_step(bool committed, LedgerRows& written) {
   if (!committed) {
-    folding.add(written);  // back where they were: the tables did not get them
+    folding.add(std::move(written));  // back where they were: the tables did not get them
   } else if (folding.empty() && fold_upto != 0) {
     delete_upto = fold_upto;  // the round's rows are all in their tables
     fold_upto = 0;

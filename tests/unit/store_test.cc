@@ -45,6 +45,14 @@ std::string dump(const usage::Ledger& ledger) {
   return out;
 }
 
+// What a fresh ledger holds after loading the store, as dump() writes it.
+std::string loaded_dump(store::Store& store) {
+  usage::Ledger loaded;
+  usage::OtelNormalizer n({}, 3600, 86400);
+  ingest::load(store, loaded, n);
+  return dump(loaded);
+}
+
 }  // namespace
 
 TEST_CASE("the store reproduces the ledger bit for bit after a reopen") {
@@ -194,18 +202,13 @@ TEST_CASE("journaled ledger rows are read back before and after they are folded"
     CHECK(count_rows(path, "daily_values") == 0);
   }  // closed without a fold, as after a crash
   {
-    usage::Ledger reloaded;
-    usage::OtelNormalizer n({}, 3600, 86400);
     auto store = store::Store::open(path, store::Synchronous::kFull);
-    ingest::load(*store, reloaded, n);
-    CHECK(dump(reloaded) == dump(ledger));
+    CHECK(loaded_dump(*store) == dump(ledger));
     store->fold();
     CHECK(store->journal_bytes() == 0);
     CHECK(count_rows(path, "ledger_journal") == 0);
     CHECK(count_rows(path, "daily_values") > 0);
-    usage::Ledger refolded;
-    ingest::load(*store, refolded, n);
-    CHECK(dump(refolded) == dump(ledger));
+    CHECK(loaded_dump(*store) == dump(ledger));
   }
   {
     // A batch that deletes days folds the journal first, so the deletion wins over older rows.
@@ -219,13 +222,11 @@ TEST_CASE("journaled ledger rows are read back before and after they are folded"
     CHECK(store->journal_bytes() == 0);
     CHECK(count_rows(path, "ledger_journal") == 0);
   }
-  usage::Ledger reloaded;
-  usage::OtelNormalizer n({}, 3600, 86400);
   auto store = store::Store::open(path, store::Synchronous::kFull);
-  ingest::load(*store, reloaded, n);
-  CHECK(dump(reloaded) == dump(ledger));
-  CHECK(dump(reloaded).find("2026-11-21 otel") == std::string::npos);
-  CHECK(dump(reloaded).find("total user:c@example.com commits  = 2") != std::string::npos);
+  const std::string reloaded = loaded_dump(*store);
+  CHECK(reloaded == dump(ledger));
+  CHECK(reloaded.find("2026-11-21 otel") == std::string::npos);
+  CHECK(reloaded.find("total user:c@example.com commits  = 2") != std::string::npos);
 }
 
 TEST_CASE("a fold round advances a step per group commit, and a crash midway loses nothing") {
@@ -253,11 +254,8 @@ TEST_CASE("a fold round advances a step per group commit, and a crash midway los
     CHECK(count_rows(path, "ledger_journal") == 2);
   }  // a crash in the middle of the round
   auto reopen_and_compare = [&] {
-    usage::Ledger reloaded;
-    usage::OtelNormalizer n({}, 3600, 86400);
     auto store = store::Store::open(path, store::Synchronous::kNormal);
-    ingest::load(*store, reloaded, n);
-    CHECK(dump(reloaded) == dump(ledger));
+    CHECK(loaded_dump(*store) == dump(ledger));
     return store;
   };
   auto store = reopen_and_compare();
