@@ -2,7 +2,8 @@
 //   decode   OTLP decode throughput, protobuf and JSON, of a recorded Claude Code export
 //   ingest   OTLP requests/s and latency through the real HTTP server into a real SQLite store
 //            (synchronous=full and normal), 4 concurrent keep-alive clients
-//   scrape   /metrics render time and size with 10,000 actors x 3 days in the ledger
+//   scrape   GET /metrics (plain and gzip) over loopback with 10,000 actors x 3 days in the
+//            ledger, against prometheus-cpp's family vector and serializer
 // Usage: cce_bench [decode|ingest|scrape]...
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
@@ -21,9 +22,10 @@
 
 #include "cce/app/app.h"
 #include "cce/config/config.h"
-#include "cce/metrics/exposition.h"
 #include "cce/metrics/usage_collector.h"
 #include "cce/otlp/decoder.h"
+#include "cce/server/exposition_cache.h"
+#include "cce/server/status_routes.h"
 #include "cce/usage/ledger.h"
 #include "cce/util/civil_date.h"
 
@@ -174,24 +176,55 @@ void bench_scrape() {
   }
   util::ManualClock clock(*util::parse_time_point("2026-11-22T12:00:00Z"));
   metrics::UsageCollector collector(ledger, clock, metrics::CollectorOptions{});
-  // Streaming text (what /metrics serves) first, so its peak RSS is read before the family
-  // vector path (prometheus-cpp's serializer over Collect(), the baseline) raises it.
-  std::vector<double> text_times, family_times;
-  size_t bytes = 0, family_bytes = 0, series = 0;
+  const long ledger_rss = max_rss_kib() / 1024;
+
+  // /metrics as Prometheus and curl get it: the real route and rendering cache (no reuse: every
+  // scrape renders anew) over loopback HTTP, the body read and dropped by the client.
+  httplib::Server server;
+  server::ExpositionCache cache([&] { return collector.snapshot(); }, clock,
+                                std::chrono::milliseconds(0));
+  server::mount_status_routes(
+      server, server::StatusHandlers{[&](bool gzip) { return cache.get(gzip); },
+                                     [] { return std::string(); }, [] { return std::string(); }});
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread listener([&] { server.listen_after_bind(); });
+  while (!server.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto scrape = [&](bool gzip, size_t& bytes) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(600, 0);
+    client.set_decompress(false);
+    httplib::Headers headers;
+    if (gzip) headers.emplace("Accept-Encoding", "gzip");
+    bytes = 0;
+    const auto t = Clock::now();
+    auto res = client.Get("/metrics", headers, [&](const char*, size_t n) {
+      bytes += n;
+      return true;
+    });
+    if (!res || res->status != 200) {
+      std::fprintf(stderr, "scrape failed\n");
+      std::exit(1);
+    }
+    return seconds_since(t) * 1000;
+  };
+  std::vector<double> plain_times, gzip_times;
+  size_t bytes = 0, gzip_bytes = 0;
   for (int i = 0; i < 5; ++i) {
-    auto t = Clock::now();
-    std::string out;
-    collector.write_text(out);
-    text_times.push_back(seconds_since(t) * 1000);
-    bytes = out.size();
+    plain_times.push_back(scrape(false, bytes));
+    gzip_times.push_back(scrape(true, gzip_bytes));
   }
-  const long text_rss = max_rss_kib() / 1024;
+  const long scrape_rss = max_rss_kib() / 1024;
+  server.stop();
+  listener.join();
+
   // bench/fleet.py pushes the same text to a pushgateway, to compare exposition side by side.
   if (const char* dump = std::getenv("CCE_SCRAPE_DUMP")) {
-    std::string out;
-    collector.write_text(out);
-    std::ofstream(dump, std::ios::binary) << out;
+    std::ofstream(dump, std::ios::binary) << collector.snapshot().text();
   }
+  // The baseline: prometheus-cpp's family vector and serializer over Collect().
+  std::vector<double> family_times;
+  size_t family_bytes = 0, series = 0;
   for (int i = 0; i < 5; ++i) {
     auto t = Clock::now();
     auto families = collector.Collect();
@@ -201,14 +234,17 @@ void bench_scrape() {
     family_bytes = prometheus::TextSerializer().Serialize(families).size();
     family_times.push_back(seconds_since(t) * 1000);
   }
+  const auto per_series = [&](double ms) { return 1000 * ms / static_cast<double>(series); };
   std::printf(
-      "scrape %d actors x 3 days (%zu series, %.1f MB): streaming text median %.1f ms (%.2f "
-      "us/series), peak RSS %ld MiB; family vector + serializer %.1f ms (%.2f us/series), peak "
-      "RSS %ld MiB; ratio %.2fx%s\n",
-      actors, series, static_cast<double>(bytes) / 1e6, median(text_times),
-      1000 * median(text_times) / static_cast<double>(series), text_rss, median(family_times),
-      1000 * median(family_times) / static_cast<double>(series), max_rss_kib() / 1024,
-      median(text_times) / median(family_times), bytes == family_bytes ? "" : " (SIZES DIFFER)");
+      "scrape %d actors x 3 days (%zu series, %.1f MB, gzip %.1f MB): GET /metrics median %.1f ms "
+      "(%.2f us/series), gzip %.1f ms (%.2f us/series); peak RSS %ld MiB (%ld MiB with the "
+      "ledger alone); family vector + serializer %.1f ms (%.2f us/series), peak RSS %ld MiB; "
+      "ratio %.2fx%s\n",
+      actors, series, static_cast<double>(bytes) / 1e6, static_cast<double>(gzip_bytes) / 1e6,
+      median(plain_times), per_series(median(plain_times)), median(gzip_times),
+      per_series(median(gzip_times)), scrape_rss, ledger_rss, median(family_times),
+      per_series(median(family_times)), max_rss_kib() / 1024,
+      median(plain_times) / median(family_times), bytes == family_bytes ? "" : " (SIZES DIFFER)");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ Usage: bench/fleet.py --binary build/claude-code-exporter --loadgen build/bench/
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -212,9 +213,15 @@ def exposition(args):
                 urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=600).read()
                 times.append(time.time() - t)
             ms = statistics.median(times) * 1000
+            pg_rss = peak_rss_mib(pg.pid)
             print("pushgateway: %d series pushed: median %.1f ms per /metrics (%.2f us/series), "
                   "RSS %.0f MiB (%.0f before the push)" % (
-                      series, ms, 1000 * ms / series, peak_rss_mib(pg.pid), rss_before))
+                      series, ms, 1000 * ms / series, pg_rss, rss_before))
+            agent_us = float(re.search(r"GET /metrics median [0-9.]+ ms \(([0-9.]+) us/series",
+                                       agent_line).group(1))
+            agent_rss = float(re.search(r"peak RSS ([0-9]+) MiB", agent_line).group(1))
+            print("agent against pushgateway: %.2fx the time per series, %.2fx the peak RSS" % (
+                agent_us / (1000 * ms / series), agent_rss / pg_rss))
         finally:
             pg.terminate()
             pg.wait(30)

@@ -167,7 +167,8 @@ void App::start() {
   // Before the listeners: the status page reads api_polling without a lock.
   start_api_polling();
   m.exposition = std::make_unique<server::ExpositionCache>(
-      [this] { return metrics_text(); }, *m.clock, m.config.exposition.min_render_interval);
+      [this] { return metrics::render(impl_->agent_metrics.registry(), impl_->collector); },
+      *m.clock, m.config.exposition.min_render_interval);
 
   server::mount_status_routes(
       m.metrics_listener.server(),
@@ -334,10 +335,6 @@ int App::grpc_port() const {
 }
 int App::metrics_port() const {
   return impl_->metrics_listener.port();
-}
-
-std::string App::metrics_text() const {
-  return metrics::render_text(impl_->agent_metrics.registry(), impl_->collector);
 }
 
 }  // namespace cce::app

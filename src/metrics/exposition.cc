@@ -5,10 +5,8 @@
 
 namespace cce::metrics {
 
-std::string render_text(const prometheus::Registry& agent, const UsageCollector& usage) {
-  std::string out = prometheus::TextSerializer().Serialize(agent.Collect());
-  usage.write_text(out);
-  return out;
+Snapshot render(const prometheus::Registry& agent, const UsageCollector& usage) {
+  return usage.snapshot(prometheus::TextSerializer().Serialize(agent.Collect()));
 }
 
 }  // namespace cce::metrics

@@ -18,180 +18,25 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 using usage::Quantity;
 
-using Labels = std::vector<ClientMetric::Label>;
+using Combine = SnapshotBuilder::Combine;
 
-}  // namespace
-
-// Families as they are built: each sample kept as its rendered label text and value (a few
-// dozen bytes, where a prometheus-cpp ClientMetric with its label strings takes several
-// hundred), so a scrape of 10,000 actors stays small. With `fold` (label transforms that can
-// merge actors, e.g. privacy "domain"), samples with identical label sets are summed (or
-// max'ed) so the exposition stays valid; without it every sample is distinct by construction
-// and the lookup is skipped.
-class FamilyBuilder {
- public:
-  explicit FamilyBuilder(bool fold) : fold_(fold) {}
-
-  void declare(std::string_view name, std::string_view help, MetricType type) {
-    if (index_.count(name)) return;
-    index_.emplace(std::string(name), families_.size());
-    families_.push_back(Family{std::string(name), std::string(help), type, {}, {}, {}});
-  }
-  // How a sample meets another with the same labels: kAsBuilt follows `fold`; kSum and kMax
-  // always fold (aggregating families, timestamps).
-  enum class Combine { kAsBuilt, kSum, kMax };
-  void add(std::string_view name, std::string_view help, MetricType type, const Labels& labels,
-           double v, Combine combine = Combine::kAsBuilt) {
-    declare(name, help, type);
-    Family& f = families_[index_.find(name)->second];
-    std::string text;
-    for (const auto& l : labels)
-      append_label(text, l.name, l.value);
-    if (!fold_ && combine == Combine::kAsBuilt) {
-      f.rows.push_back(Row{std::move(text), v});
-      return;
-    }
-    auto [it, fresh] = f.pos.try_emplace(text, f.rows.size());
-    if (fresh) {
-      f.rows.push_back(Row{std::move(text), v});
-      return;
-    }
-    double& slot = f.rows[it->second].value;
-    slot = combine == Combine::kMax ? std::max(slot, v) : slot + v;
-  }
-  void histogram(std::string_view name, ClientMetric m) {
-    families_[index_.find(name)->second].histograms.push_back(std::move(m));
-  }
-
-  // Every family's sample count, then the family of those counts.
-  void add_series_family() {
-    const char* help = "Series exposed per metric family in this scrape.";
-    std::vector<std::pair<std::string, double>> counts;
-    for (const auto& f : families_) {
-      counts.emplace_back(f.name, static_cast<double>(f.rows.size() + f.histograms.size()));
-    }
-    declare("claude_code_exporter_series", help, MetricType::Gauge);
-    for (const auto& [family, n] : counts)
-      add("claude_code_exporter_series", help, MetricType::Gauge, {label("family", family)}, n);
-  }
-
-  void write(std::string& out) const {
-    // One allocation for the whole text instead of a copy at every doubling.
-    size_t size = out.size();
-    for (const auto& f : families_) {
-      size += f.name.size() * 2 + f.help.size() + 32;
-      for (const auto& r : f.rows)
-        size += f.name.size() + r.labels.size() + 28;  // braces, a value, the newline
-      size += f.histograms.size() * 1024;
-    }
-    out.reserve(size);
-    for (const auto& f : families_) {
-      append_family_head(out, f.name, f.help, type_name(f.type));
-      for (const auto& r : f.rows)
-        append_sample(out, f.name, r.labels, r.value);
-      for (const auto& h : f.histograms)
-        write_histogram(out, f.name, h);
-    }
-  }
-
-  std::vector<MetricFamily> families() const {
-    std::vector<MetricFamily> out;
-    for (const auto& f : families_) {
-      MetricFamily mf{f.name, f.help, f.type, {}};
-      for (const auto& r : f.rows) {
-        ClientMetric m;
-        m.label = parse_labels(r.labels);
-        (f.type == MetricType::Counter ? m.counter.value : m.gauge.value) = r.value;
-        mf.metric.push_back(std::move(m));
-      }
-      mf.metric.insert(mf.metric.end(), f.histograms.begin(), f.histograms.end());
-      out.push_back(std::move(mf));
-    }
-    return out;
-  }
-
- private:
-  struct Row {
-    std::string labels;  // rendered: name="value",…
-    double value;
-  };
-  struct Family {
-    std::string name;
-    std::string help;
-    MetricType type;
-    std::vector<Row> rows;
-    std::unordered_map<std::string, size_t> pos;  // folding only
-    std::vector<ClientMetric> histograms;
-  };
-
-  static ClientMetric::Label label(std::string name, std::string value) {
-    return ClientMetric::Label{std::move(name), std::move(value)};
-  }
-  static std::string_view type_name(MetricType t) {
-    switch (t) {
-      case MetricType::Counter:
-        return "counter";
-      case MetricType::Histogram:
-        return "histogram";
-      default:
-        return "gauge";
-    }
-  }
-  static void write_histogram(std::string& out, const std::string& name, const ClientMetric& m) {
-    std::string labels;
-    for (const auto& l : m.label)
-      append_label(labels, l.name, l.value);
-    append_sample(out, name + "_count", labels, static_cast<double>(m.histogram.sample_count));
-    append_sample(out, name + "_sum", labels, m.histogram.sample_sum);
-    for (const auto& b : m.histogram.bucket) {
-      std::string with_le = labels;
-      std::string le;
-      append_value(le, b.upper_bound);
-      append_label(with_le, "le", le);
-      append_sample(out, name + "_bucket", with_le, static_cast<double>(b.cumulative_count));
-    }
-  }
-  // The inverse of append_label over a row's text.
-  static Labels parse_labels(const std::string& text) {
-    Labels out;
-    size_t i = 0;
-    while (i < text.size()) {
-      const size_t eq = text.find('=', i);
-      ClientMetric::Label l;
-      l.name = text.substr(i, eq - i);
-      i = eq + 2;  // past ="
-      for (; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] == '\\' && i + 1 < text.size()) {
-          ++i;
-          l.value += text[i] == 'n' ? '\n' : text[i];
-        } else {
-          l.value += text[i];
-        }
-      }
-      i += 2;  // past ",
-      out.push_back(std::move(l));
-    }
-    return out;
-  }
-
-  bool fold_;
-  std::map<std::string, size_t, std::less<>> index_;
-  std::vector<Family> families_;
-};
-
-namespace {
-
-ClientMetric::Label label(std::string name, std::string value) {
-  return ClientMetric::Label{std::move(name), std::move(value)};
+// A rendered label fragment: `name="value",…` in order.
+std::string labels_text(std::initializer_list<std::pair<std::string_view, std::string_view>> l) {
+  std::string out;
+  for (const auto& [name, value] : l)
+    append_label(out, name, value);
+  return out;
 }
 
-void add_quantity_labels(Labels& out, const usage::QKey& key) {
+// The labels a quantity's series carry (model, token_type, …), rendered.
+std::string quantity_labels(const usage::QKey& key) {
+  std::string out;
   const auto& names = usage::label_names(key.quantity);
-  if (names.empty()) return;
+  if (names.empty()) return out;
   auto values = usage::split_labels(key.labels);
-  for (size_t i = 0; i < names.size(); ++i) {
-    out.push_back(label(std::string(names[i]), i < values.size() ? std::string(values[i]) : ""));
-  }
+  for (size_t i = 0; i < names.size(); ++i)
+    append_label(out, names[i], i < values.size() ? values[i] : std::string_view());
+  return out;
 }
 
 }  // namespace
@@ -216,21 +61,19 @@ std::string UsageCollector::team_of(const usage::ActorInfo& actor) const {
 }
 
 std::vector<MetricFamily> UsageCollector::Collect() const {
+  return snapshot().families();
+}
+
+Snapshot UsageCollector::snapshot(std::string head) const {
   // Only "domain" labels can give two actors one label set ("__other__" is one per type).
-  FamilyBuilder b(options_.actor_label == usage::ActorLabelMode::kDomain);
+  SnapshotBuilder b(options_.actor_label == usage::ActorLabelMode::kDomain);
+  b.set_prefix(std::move(head));
   build(b);
   b.add_series_family();
-  return b.families();
+  return std::move(b).finish();
 }
 
-void UsageCollector::write_text(std::string& out) const {
-  FamilyBuilder b(options_.actor_label == usage::ActorLabelMode::kDomain);
-  build(b);
-  b.add_series_family();
-  b.write(out);
-}
-
-void UsageCollector::build(FamilyBuilder& b) const {
+void UsageCollector::build(SnapshotBuilder& b) const {
   const util::Date today = util::Date::from_time(clock_.now());
   const util::Date first = today - (options_.daily_window_days - 1);
   const std::string month = today.str().substr(0, 7);  // "YYYY-MM"
@@ -238,100 +81,135 @@ void UsageCollector::build(FamilyBuilder& b) const {
   const usage::LedgerOptions& lopts = ledger_.options();
 
   // Declare every family up front so they appear (empty) before the first data arrives.
-  for (const auto& q : usage::kQuantities) {
-    if (!q.daily_family.empty()) b.declare(q.daily_family, q.daily_help, MetricType::Gauge);
-    if (!q.total_family.empty()) b.declare(q.total_family, q.total_help, MetricType::Counter);
+  // A quantity's families; kNone where it has none (OTel-only quantities have no daily gauge).
+  constexpr SnapshotBuilder::Family kNone = ~SnapshotBuilder::Family{0};
+  std::vector<SnapshotBuilder::Family> daily_family(usage::kQuantities.size(), kNone);
+  std::vector<SnapshotBuilder::Family> total_family(usage::kQuantities.size(), kNone);
+  for (size_t i = 0; i < usage::kQuantities.size(); ++i) {
+    const auto& q = usage::kQuantities[i];
+    if (!q.daily_family.empty())
+      daily_family[i] = b.declare(q.daily_family, q.daily_help, MetricType::Gauge);
+    if (!q.total_family.empty())
+      total_family[i] = b.declare(q.total_family, q.total_help, MetricType::Counter);
   }
-  const char* kGapHelp =
-      "OTel value minus Admin API value for each (date, actor) both sources have, in the window.";
-  b.declare("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge);
-  b.declare("claude_code_api_request_duration_seconds",
-            "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
-  const char* kMonthHelp =
+  const auto gap_family = b.declare(
+      "claude_code_reconciliation_gap",
+      "OTel value minus Admin API value for each (date, actor) both sources have, in the window.",
+      MetricType::Gauge);
+  const auto duration_family =
+      b.declare("claude_code_api_request_duration_seconds",
+                "Duration of model API requests (OTel api_request events).", MetricType::Histogram);
+  const auto month_family = b.declare(
+      "claude_code_month_cost_usd",
       "Estimated cost in USD in the current UTC month so far: the merged daily cost (Admin API "
-      "where it has the day, else OTel) summed over the month's days.";
-  b.declare("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge);
-  const char* kBudgetHelp = "Configured cost budgets in USD (scope: org, team, user).";
-  b.declare("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge);
+      "where it has the day, else OTel) summed over the month's days.",
+      MetricType::Gauge);
+  const auto budget_family =
+      b.declare("claude_code_budget_usd",
+                "Configured cost budgets in USD (scope: org, team, user).", MetricType::Gauge);
   for (const auto& budget : options_.budgets) {
     const std::string name = budget.scope == usage::Budget::Scope::kUser
                                  ? labeler_.label_email(budget.name)
                                  : budget.name;
-    Labels labels{label("scope", std::string(usage::to_string(budget.scope))), label("name", name),
-                  label("period", std::string(usage::to_string(budget.period)))};
-    if (options_.org_label && !budget.org.empty()) labels.push_back(label("org", budget.org));
-    b.add("claude_code_budget_usd", kBudgetHelp, MetricType::Gauge, std::move(labels), budget.usd);
+    std::string labels = labels_text({{"scope", usage::to_string(budget.scope)},
+                                      {"name", name},
+                                      {"period", usage::to_string(budget.period)}});
+    if (options_.org_label && !budget.org.empty()) append_label(labels, "org", budget.org);
+    b.add(budget_family, {b.fragment(labels)}, budget.usd);
   }
-  const char* kLimitHelp =
+  const auto limit_family = b.declare(
+      "claude_code_spend_limit",
       "Members' spend caps per period from the organization's Spend Limits API, in its billing "
-      "currency's major unit (never converted); members without a cap have no series.";
-  const char* kPeriodSpendHelp =
+      "currency's major unit (never converted); members without a cap have no series.",
+      MetricType::Gauge);
+  const auto period_spend_family = b.declare(
+      "claude_code_spend_limit_period_spend",
       "Members' spend so far in the cap's period as the Spend Limits API reports it, in its "
-      "billing currency's major unit (0 can mean the reading is unavailable).";
-  b.declare("claude_code_spend_limit", kLimitHelp, MetricType::Gauge);
-  b.declare("claude_code_spend_limit_period_spend", kPeriodSpendHelp, MetricType::Gauge);
+      "billing currency's major unit (0 can mean the reading is unavailable).",
+      MetricType::Gauge);
   if (options_.spend_limits) {
     for (const auto& [org, rows] : options_.spend_limits->snapshot()) {
       for (const auto& row : rows) {
-        Labels labels{label("actor", labeler_.label(row.actor)), label("period", row.period),
-                      label("currency", row.currency)};
-        if (options_.org_label) labels.push_back(label("org", org));
-        if (row.amount) {
-          b.add("claude_code_spend_limit", kLimitHelp, MetricType::Gauge, labels, *row.amount);
-        }
-        b.add("claude_code_spend_limit_period_spend", kPeriodSpendHelp, MetricType::Gauge, labels,
-              row.period_spend);
+        std::string labels = labels_text({{"actor", labeler_.label(row.actor)},
+                                          {"period", row.period},
+                                          {"currency", row.currency}});
+        if (options_.org_label) append_label(labels, "org", org);
+        const uint32_t id = b.fragment(labels);
+        if (row.amount) b.add(limit_family, {id}, *row.amount);
+        b.add(period_spend_family, {id}, row.period_spend);
       }
     }
   }
-  const char* kUnpricedHelp =
-      "Tokens of models the price table does not know, so their cost cannot be estimated.";
-  b.declare("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp, MetricType::Counter);
-  const char* kPriceHelp =
-      "Price in USD per token used for cost estimates, per model in use and token type "
-      "(cache_creation at pricing.cache_write_ttl).";
-  b.declare("claude_code_model_price_usd_per_token", kPriceHelp, MetricType::Gauge);
-  b.add("claude_code_exporter_today_info",
-        "The current UTC date (always 1); join on date to select today.", MetricType::Gauge,
-        {label("date", today.str())}, 1);
+  const auto unpriced_family = b.declare(
+      "claude_code_exporter_unpriced_model_tokens_total",
+      "Tokens of models the price table does not know, so their cost cannot be estimated.",
+      MetricType::Counter);
+  const auto price_family =
+      b.declare("claude_code_model_price_usd_per_token",
+                "Price in USD per token used for cost estimates, per model in use and token type "
+                "(cache_creation at pricing.cache_write_ttl).",
+                MetricType::Gauge);
+  b.add(b.declare("claude_code_exporter_today_info",
+                  "The current UTC date (always 1); join on date to select today.",
+                  MetricType::Gauge),
+        {b.fragment(labels_text({{"date", today.str()}}))}, 1);
 
   ledger_.read([&](const usage::Ledger::View& view) {
-    // Labels per actor, computed once per scrape.
-    std::vector<std::string> actor_label(view.actors.size());
-    std::vector<std::string> team(view.actors.size());
+    // Label fragments per actor, made once per scrape: `actor=…,actor_type=…,team=…[,org=…]`
+    // (who), `actor=…` alone, and `org=…` (0 with one organization).
+    struct ActorFragments {
+      std::string team;
+      uint32_t who = 0, actor = 0, org = 0;
+    };
+    std::vector<ActorFragments> actor_frags(view.actors.size());
+    auto who_text = [&](size_t i, const std::string& label, std::string_view team) {
+      std::string text = labels_text({{"actor", label},
+                                      {"actor_type", usage::to_string(view.actors[i].id.type)},
+                                      {"team", team}});
+      if (options_.org_label) append_label(text, "org", view.actors[i].org);
+      return text;
+    };
     for (size_t i = 0; i < view.actors.size(); ++i) {
-      actor_label[i] = labeler_.label(view.actors[i].id);
-      team[i] = team_of(view.actors[i]);
+      auto& f = actor_frags[i];
+      const std::string label = labeler_.label(view.actors[i].id);
+      f.team = team_of(view.actors[i]);
+      f.who = b.fragment(who_text(i, label, f.team));
+      f.actor = b.fragment(labels_text({{"actor", label}}));
+      if (options_.org_label) f.org = b.fragment(labels_text({{"org", view.actors[i].org}}));
     }
-    // org, with several organizations.
-    auto with_org = [&](uint32_t actor, Labels l) {
-      if (options_.org_label) l.push_back(label("org", view.actors[actor].org));
-      return l;
-    };
-    auto who_in = [&](uint32_t actor, const std::string& team_label) {
-      return with_org(
-          actor,
-          Labels{label("actor", actor_label[actor]),
-                 label("actor_type", std::string(usage::to_string(view.actors[actor].id.type))),
-                 label("team", team_label)});
-    };
-    auto who = [&](uint32_t actor) { return who_in(actor, team[actor]); };
     // A day keeps the team its OTel data named then (the config map still comes first).
     auto team_on = [&](uint32_t actor, const usage::Unit& unit) {
       const auto& info = view.actors[actor];
-      if (unit.otel_team.empty() || unit.otel_team == info.otel_team) return team[actor];
+      if (unit.otel_team.empty() || unit.otel_team == info.otel_team) {
+        return actor_frags[actor].team;
+      }
       usage::ActorInfo then = info;
       then.otel_team = unit.otel_team;
       return team_of(then);
     };
+    auto who_in = [&](uint32_t actor, const std::string& team) {
+      if (team == actor_frags[actor].team) return actor_frags[actor].who;
+      return b.fragment(who_text(actor, labeler_.label(view.actors[actor].id), team));
+    };
+    std::unordered_map<usage::QKey, uint32_t, usage::QKeyHash> quantity_frags;
+    auto quantity_fragment = [&](const usage::QKey& key) {
+      auto [it, fresh] = quantity_frags.try_emplace(key, 0);
+      if (fresh) it->second = b.fragment(quantity_labels(key));
+      return it->second;
+    };
+    std::map<std::string_view, uint32_t> gap_frags;
+    uint32_t source_frags[3] = {};
+    for (auto s : {usage::Source::kOtel, usage::Source::kApi, usage::Source::kCounted})
+      source_frags[static_cast<size_t>(s)] =
+          b.fragment(labels_text({{"source", usage::to_string(s)}}));
 
     // Daily gauges and the reconciliation gap for the window; the month's cost for every day of
     // the current month (the window may be shorter, and counters cannot give a month-to-date),
-    // summed per (actor, team, model) before any labels are built.
+    // summed per (actor, day's labels, model) before any labels are built.
     std::map<std::tuple<uint32_t, std::string, std::string>, double> month_cost;
     for (auto it = view.days.lower_bound(std::min(first, month_start));
          it != view.days.end() && it->first <= today; ++it) {
-      const std::string date = it->first.str();
+      const uint32_t date = b.fragment(labels_text({{"date", it->first.str()}}));
       const bool in_window = it->first >= first;
       const bool in_month = it->first >= month_start;
       for (const auto& [actor, unit] : it->second) {
@@ -347,14 +225,11 @@ void UsageCollector::build(FamilyBuilder& b) const {
           }
         }
         if (!in_window) continue;
+        const uint32_t who = who_in(actor, day_team);
+        const uint32_t source = source_frags[static_cast<size_t>(w)];
         for (const auto& [k, v] : merged) {
-          const auto& q = usage::info(k.quantity);
-          Labels l{label("date", date)};
-          auto a = who_in(actor, day_team);
-          l.insert(l.end(), a.begin(), a.end());
-          add_quantity_labels(l, k);
-          l.push_back(label("source", std::string(usage::to_string(w))));
-          b.add(q.daily_family, q.daily_help, MetricType::Gauge, std::move(l), v);
+          const auto family = daily_family[static_cast<size_t>(k.quantity)];
+          if (family != kNone) b.add(family, {date, who, quantity_fragment(k), source}, v);
         }
         if (unit.api.empty() || unit.otel.empty()) continue;
         std::map<std::string_view, double> gap;
@@ -363,21 +238,20 @@ void UsageCollector::build(FamilyBuilder& b) const {
         for (const auto& [k, v] : usage::merged_cells(unit.api, lopts))
           gap[usage::info(k.quantity).gap] -= v;
         for (const auto& [q, v] : gap) {
-          b.add("claude_code_reconciliation_gap", kGapHelp, MetricType::Gauge,
-                with_org(actor, {label("date", date), label("actor", actor_label[actor]),
-                                 label("quantity", std::string(q))}),
-                v);
+          auto [g, fresh] = gap_frags.try_emplace(q, 0);
+          if (fresh) g->second = b.fragment(labels_text({{"quantity", q}}));
+          b.add(gap_family, {date, actor_frags[actor].actor, g->second, actor_frags[actor].org}, v);
         }
       }
     }
 
+    const uint32_t month_label = b.fragment(labels_text({{"month", month}}));
     for (const auto& [key, v] : month_cost) {
       const auto& [actor, day_team, model] = key;
-      Labels l{label("month", month)};
-      auto a = who_in(actor, day_team);
-      l.insert(l.end(), a.begin(), a.end());
-      add_quantity_labels(l, usage::QKey{Quantity::kCostUsd, model});
-      b.add("claude_code_month_cost_usd", kMonthHelp, MetricType::Gauge, std::move(l), v);
+      b.add(month_family,
+            {month_label, who_in(actor, day_team),
+             quantity_fragment(usage::QKey{Quantity::kCostUsd, model})},
+            v);
     }
 
     // Counters, and the duration histogram summed over actors.
@@ -407,17 +281,16 @@ void UsageCollector::build(FamilyBuilder& b) const {
         default:
           break;
       }
-      const auto& q = usage::info(key.quantity);
-      Labels l = who(ck.actor);
-      add_quantity_labels(l, key);
-      b.add(q.total_family, q.total_help, MetricType::Counter, std::move(l), value);
+      const auto family = total_family[static_cast<size_t>(key.quantity)];
+      if (family != kNone)
+        b.add(family, {actor_frags[ck.actor].who, quantity_fragment(key)}, value);
       if (key.quantity == Quantity::kTokens) {
         const auto model = std::string(usage::split_labels(key.labels)[0]);
         if (auto price = lopts.prices.find(model)) {
           priced.try_emplace(model, *price);
         } else {
-          b.add("claude_code_exporter_unpriced_model_tokens_total", kUnpricedHelp,
-                MetricType::Counter, {label("model", model)}, value, FamilyBuilder::Combine::kSum);
+          b.add(unpriced_family, {b.fragment(labels_text({{"model", model}}))}, value,
+                Combine::kSum);
         }
       }
     }
@@ -430,13 +303,13 @@ void UsageCollector::build(FamilyBuilder& b) const {
                                        {"output", p.output},
                                        {"cache_read", p.cache_read},
                                        {"cache_creation", write}}) {
-        b.add("claude_code_model_price_usd_per_token", kPriceHelp, MetricType::Gauge,
-              {label("model", model), label("token_type", type)}, per_million / 1e6);
+        b.add(price_family, {b.fragment(labels_text({{"model", model}, {"token_type", type}}))},
+              per_million / 1e6);
       }
     }
     for (const auto& [model, h] : hists) {
       ClientMetric m;
-      m.label = {label("model", model)};
+      m.label = {ClientMetric::Label{"model", model}};
       m.histogram.sample_count = h.count;
       m.histogram.sample_sum = h.sum;
       uint64_t cumulative = 0;
@@ -446,23 +319,22 @@ void UsageCollector::build(FamilyBuilder& b) const {
         m.histogram.bucket.push_back({cumulative, le});
       }
       m.histogram.bucket.push_back({h.count, std::numeric_limits<double>::infinity()});
-      b.histogram("claude_code_api_request_duration_seconds", std::move(m));
+      b.histogram(duration_family, std::move(m));
     }
 
-    const char* kLastSeenHelp =
+    const auto last_seen_family = b.declare(
+        "claude_code_exporter_actor_last_seen_timestamp_seconds",
         "When each actor's data last arrived from each source (Unix time; for the API, the start "
-        "of the newest day with data); for telemetry-silence alerts.";
-    b.declare("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
-              MetricType::Gauge);
+        "of the newest day with data); for telemetry-silence alerts.",
+        MetricType::Gauge);
     for (size_t i = 0; i < view.actors.size(); ++i) {
       const auto& a = view.actors[i];
-      for (auto [source, t] : {std::pair{"otel", a.last_seen_otel}, {"api", a.last_seen_api}}) {
+      for (auto [s, t] : {std::pair{usage::Source::kOtel, a.last_seen_otel},
+                          {usage::Source::kApi, a.last_seen_api}}) {
         if (t <= 0) continue;
-        b.add("claude_code_exporter_actor_last_seen_timestamp_seconds", kLastSeenHelp,
-              MetricType::Gauge,
-              with_org(static_cast<uint32_t>(i),
-                       {label("actor", actor_label[i]), label("source", source)}),
-              t, FamilyBuilder::Combine::kMax);
+        b.add(last_seen_family,
+              {actor_frags[i].actor, source_frags[static_cast<size_t>(s)], actor_frags[i].org}, t,
+              Combine::kMax);
       }
     }
   });

@@ -64,18 +64,43 @@ InflateResult inflate(std::string_view in, size_t limit, std::string& out,
   return result;
 }
 
+GzipWriter::GzipWriter(int level) : zs_(std::make_unique<z_stream>()) {
+  deflateInit2(zs_.get(), level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+
+GzipWriter::~GzipWriter() {
+  deflateEnd(zs_.get());
+}
+
+void GzipWriter::deflate_some(std::string_view in, int flush) {
+  zs_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs_->avail_in = static_cast<uInt>(in.size());
+  do {
+    // Room for what this piece can become (and what deflate still holds), so one call usually
+    // takes it all.
+    const size_t used = out_.size();
+    out_.resize(used + std::max<size_t>(deflateBound(zs_.get(), zs_->avail_in), 64 * 1024));
+    zs_->next_out = reinterpret_cast<Bytef*>(out_.data() + used);
+    zs_->avail_out = static_cast<uInt>(out_.size() - used);
+    deflate(zs_.get(), flush);
+    out_.resize(out_.size() - zs_->avail_out);
+  } while (zs_->avail_in > 0 || (flush == Z_FINISH && zs_->avail_out == 0));
+}
+
+void GzipWriter::write(std::string_view in) {
+  deflate_some(in, Z_NO_FLUSH);
+}
+
+std::string GzipWriter::finish() && {
+  deflate_some({}, Z_FINISH);
+  out_.shrink_to_fit();
+  return std::move(out_);
+}
+
 std::string gzip_compress(std::string_view in, int level) {
-  z_stream zs{};
-  deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  GzipWriter w(level);
+  w.write(in);
+  return std::move(w).finish();
 }
 
 }  // namespace cce::server

@@ -11,15 +11,27 @@ void mount_status_routes(httplib::Server& server, StatusHandlers handlers) {
   server.Get("/metrics", [h](const httplib::Request& req, httplib::Response& res) {
     try {
       const bool gzip = req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
-      auto body = h->metrics_body(gzip);
-      if (gzip) res.set_header("Content-Encoding", "gzip");
-      // A content provider: httplib sends the shared body as it is (no copy, and no second
-      // compression of the gzip form).
-      res.set_content_provider(body->size(), metrics::kTextContentType,
-                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                                 return sink.write(body->data() + offset,
-                                                   std::min(length, body->size() - offset));
-                               });
+      const ExpositionBody body = h->metrics_body(gzip);
+      if (body.gzip) {
+        res.set_header("Content-Encoding", "gzip");
+        // Sent as it is: no copy, and no second compression.
+        res.set_content_provider(
+            body.gzip->size(), metrics::kTextContentType,
+            [gz = body.gzip](size_t offset, size_t length, httplib::DataSink& sink) {
+              return sink.write(gz->data() + offset, std::min(length, gz->size() - offset));
+            });
+      } else {
+        // Streamed from the snapshot in blocks: the whole text is never held.
+        res.set_chunked_content_provider(
+            metrics::kTextContentType, [snapshot = body.snapshot](size_t, httplib::DataSink& sink) {
+              bool ok = true;
+              snapshot->write([&](std::string_view piece) {
+                if (ok) ok = sink.write(piece.data(), piece.size());
+              });
+              if (ok) sink.done();
+              return ok;
+            });
+      }
     } catch (const std::exception& e) {
       // A broken collector must not take the endpoint down silently.
       spdlog::error("metrics: rendering failed: {}", e.what());

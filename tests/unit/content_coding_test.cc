@@ -70,3 +70,21 @@ TEST_CASE("the budget can refuse growth; corrupt and truncated streams are named
   CHECK(inflate(body.substr(0, body.size() / 2), 8u << 20, out, unlimited) ==
         InflateResult::kCorrupt);
 }
+
+TEST_CASE("a gzip stream written piece by piece inflates to the pieces joined") {
+  std::string text;
+  GzipWriter w;
+  for (int i = 0; i < 200000; ++i) {
+    const std::string line = "sample{i=\"" + std::to_string(i * 7919 % 100003) + "\"} 1\n";
+    text += line;
+    w.write(line);
+  }
+  const std::string gz = std::move(w).finish();
+  CHECK(gz.size() < text.size() / 2);
+  std::string plain;
+  CHECK(inflate(gz, text.size(), plain, [](size_t) { return true; }) == InflateResult::kOk);
+  CHECK(plain == text);
+  std::string none;
+  CHECK(inflate(GzipWriter().finish(), 1, none, [](size_t) { return true; }) == InflateResult::kOk);
+  CHECK(none.empty());
+}

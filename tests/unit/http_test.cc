@@ -285,6 +285,8 @@ TEST_CASE("status endpoints") {
   REQUIRE(m);
   CHECK(m->get_header_value("Content-Type").find("text/plain; version=0.0.4") == 0);
   CHECK(m->get_header_value("Content-Encoding").empty());
+  // Streamed from the rendering in chunks: the whole text is never held.
+  CHECK(m->get_header_value("Transfer-Encoding") == "chunked");
   // Asked for gzip: compressed once, sent as it is (httplib inflates it for this client).
   auto z = c.Get("/metrics", {{"Accept-Encoding", "gzip"}});
   REQUIRE(z);

@@ -235,8 +235,7 @@ TEST_CASE("the text written for /metrics equals prometheus-cpp's serialization o
     options.budgets.push_back(usage::Budget{usage::Budget::Scope::kTeam, "plat\"form",
                                             usage::Budget::Period::kMonth, 1e3});
     metrics::UsageCollector collector(ledger, clock, options);
-    std::string text;
-    collector.write_text(text);
+    const std::string text = collector.snapshot().text();
     CHECK(text == prometheus::TextSerializer().Serialize(collector.Collect()));
     CHECK(text.find("claude_code_api_request_duration_seconds_bucket{") != std::string::npos);
     const bool escaped_email = text.find("o\\\"dd\\\\name\\n@example.com") != std::string::npos;

@@ -30,7 +30,6 @@ class App {
   int otlp_port() const;
   int grpc_port() const;
   int metrics_port() const;
-  std::string metrics_text() const;
 
  private:
   void start_api_polling();

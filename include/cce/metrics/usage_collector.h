@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cce/metrics/snapshot.h"
 #include "cce/usage/actor_label.h"
 #include "cce/usage/budget.h"
 #include "cce/usage/ledger.h"
@@ -14,8 +15,6 @@
 #include "cce/util/clock.h"
 
 namespace cce::metrics {
-
-class FamilyBuilder;
 
 struct CollectorOptions {
   int daily_window_days = 3;
@@ -39,11 +38,12 @@ class UsageCollector final : public prometheus::Collectable {
  public:
   UsageCollector(const usage::Ledger& ledger, const util::Clock& clock, CollectorOptions options);
   std::vector<prometheus::MetricFamily> Collect() const override;
-  // The same families appended as text (what /metrics serves), without the family vector.
-  void write_text(std::string& out) const;
+  // The same families as one compact rendering (what /metrics serves), after `head` (text
+  // written before them: the agent's own metrics).
+  Snapshot snapshot(std::string head = {}) const;
 
  private:
-  void build(FamilyBuilder& b) const;
+  void build(SnapshotBuilder& b) const;
 
   const usage::Ledger& ledger_;
   const util::Clock& clock_;

@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+struct z_stream_s;
 
 namespace cce::server {
 
@@ -27,6 +30,22 @@ enum class InflateResult {
 // it passes `limit`, never inflated in full. Pure: no I/O.
 InflateResult inflate(std::string_view in, size_t limit, std::string& out,
                       const std::function<bool(size_t)>& grow);
+
+// A gzip stream made piece by piece (a /metrics body as it is written), kept in memory.
+class GzipWriter {
+ public:
+  explicit GzipWriter(int level = 1);
+  ~GzipWriter();
+  GzipWriter(const GzipWriter&) = delete;
+  GzipWriter& operator=(const GzipWriter&) = delete;
+  void write(std::string_view in);
+  std::string finish() &&;
+
+ private:
+  void deflate_some(std::string_view in, int flush);
+  std::unique_ptr<z_stream_s> zs_;
+  std::string out_;
+};
 
 // A gzip stream of `in`. Level 1 by default: a scrape body still shrinks ~10x, at a fraction of
 // the default level's time.
