@@ -1,11 +1,14 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "cce/usage/observation.h"
 
@@ -38,7 +41,68 @@ struct QKeyHash {
     return std::hash<std::string>()(k.labels) * 31 + static_cast<size_t>(k.quantity);
   }
 };
-using QCells = std::unordered_map<QKey, double, QKeyHash>;
+struct QKeyLess {
+  bool operator()(const QKey& a, const QKey& b) const {
+    return a.quantity != b.quantity ? a.quantity < b.quantity : a.labels < b.labels;
+  }
+};
+
+// One unit's cells, by key. A unit has a few dozen at most, so a sorted vector takes about half
+// the memory of a hash map (no nodes, no buckets) with lookups as fast at this size; with tens of
+// thousands of units that is most of the ledger. Iterates in key order.
+class QCells {
+ public:
+  using value_type = std::pair<QKey, double>;
+  using iterator = std::vector<value_type>::iterator;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  iterator begin() { return cells_.begin(); }
+  iterator end() { return cells_.end(); }
+  const_iterator begin() const { return cells_.begin(); }
+  const_iterator end() const { return cells_.end(); }
+  size_t size() const { return cells_.size(); }
+  bool empty() const { return cells_.empty(); }
+  void clear() { cells_.clear(); }
+
+  iterator find(const QKey& k) {
+    auto it = lower_bound(k);
+    return it != cells_.end() && it->first == k ? it : cells_.end();
+  }
+  const_iterator find(const QKey& k) const {
+    auto it = const_cast<QCells*>(this)->find(k);
+    return cells_.begin() + (it - const_cast<QCells*>(this)->cells_.begin());
+  }
+  size_t count(const QKey& k) const { return find(k) != end() ? 1 : 0; }
+  // Inserts (k, v) unless k is there; the cell either way, and whether it was inserted.
+  std::pair<iterator, bool> emplace(QKey k, double v) {
+    auto it = lower_bound(k);
+    if (it != cells_.end() && it->first == k) return {it, false};
+    if (cells_.size() == cells_.capacity()) {
+      // Grow by half, not double: units are many and most stop growing early.
+      const size_t at = static_cast<size_t>(it - cells_.begin());
+      cells_.reserve(cells_.size() + cells_.size() / 2 + 2);
+      it = cells_.begin() + static_cast<std::ptrdiff_t>(at);
+    }
+    return {cells_.emplace(it, std::move(k), v), true};
+  }
+  std::pair<iterator, bool> try_emplace(QKey k, double v = 0) { return emplace(std::move(k), v); }
+  double& operator[](const QKey& k) { return emplace(k, 0).first->second; }
+  size_t erase(const QKey& k) {
+    auto it = find(k);
+    if (it == cells_.end()) return 0;
+    cells_.erase(it);
+    return 1;
+  }
+  bool operator==(const QCells&) const = default;
+
+ private:
+  iterator lower_bound(const QKey& k) {
+    return std::lower_bound(
+        cells_.begin(), cells_.end(), k,
+        [](const value_type& c, const QKey& key) { return QKeyLess()(c.first, key); });
+  }
+  std::vector<value_type> cells_;
+};
 
 // (actor, quantity, labels): one counter series.
 struct CellKey {
