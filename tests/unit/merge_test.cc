@@ -293,3 +293,37 @@ TEST_CASE("staging has no side effects: a change never applied leaves no actors 
   CHECK(total(ledger, {usage::ActorType::kUser, usage::Ledger::kOverflowActor}, Quantity::kCommits,
               "") == 1);
 }
+
+TEST_CASE("a unit's cells: one per key, found by key, kept in key order") {
+  usage::QCells cells;
+  const usage::QKey input{Quantity::kTokens, "claude-opus-5\x1finput"};
+  const usage::QKey output{Quantity::kTokens, "claude-opus-5\x1foutput"};
+  const usage::QKey cost{Quantity::kCostUsd, "claude-opus-5"};
+  for (int i = 0; i < 50; ++i)
+    cells[usage::QKey{Quantity::kToolResults, "t" + std::to_string(49 - i)}] = i;
+  CHECK(cells.emplace(output, 2).second);
+  CHECK(cells.emplace(input, 1).second);
+  CHECK_FALSE(cells.emplace(input, 9).second);  // never overwrites
+  cells[cost] += 0.5;
+  cells[cost] += 0.25;
+  CHECK(cells.size() == 53);
+  CHECK(cells.find(input)->second == 1);
+  CHECK(cells.find(cost)->second == 0.75);
+  CHECK(cells.count(usage::QKey{Quantity::kTokens, "claude-opus-5"}) == 0);
+  CHECK(cells.find(usage::QKey{Quantity::kToolResults, "t7"})->second == 42);
+  CHECK(std::is_sorted(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
+    return usage::QKeyLess()(a.first, b.first);
+  }));
+  CHECK(cells.erase(output) == 1);
+  CHECK(cells.erase(output) == 0);
+  CHECK(cells.find(output) == cells.end());
+  // Equal when the same cells were put in any order.
+  usage::QCells again;
+  for (auto it = cells.end(); it != cells.begin();) {
+    --it;
+    again[it->first] = it->second;
+  }
+  CHECK(again == cells);
+  again[input] = 2;
+  CHECK_FALSE(again == cells);
+}

@@ -64,18 +64,12 @@ class QCells {
   bool empty() const { return cells_.empty(); }
   void clear() { cells_.clear(); }
 
-  iterator find(const QKey& k) {
-    auto it = lower_bound(k);
-    return it != cells_.end() && it->first == k ? it : cells_.end();
-  }
-  const_iterator find(const QKey& k) const {
-    auto it = const_cast<QCells*>(this)->find(k);
-    return cells_.begin() + (it - const_cast<QCells*>(this)->cells_.begin());
-  }
+  iterator find(const QKey& k) { return find(cells_, k); }
+  const_iterator find(const QKey& k) const { return find(cells_, k); }
   size_t count(const QKey& k) const { return find(k) != end() ? 1 : 0; }
   // Inserts (k, v) unless k is there; the cell either way, and whether it was inserted.
   std::pair<iterator, bool> emplace(QKey k, double v) {
-    auto it = lower_bound(k);
+    auto it = lower_bound(cells_, k);
     if (it != cells_.end() && it->first == k) return {it, false};
     if (cells_.size() == cells_.capacity()) {
       // Grow by half, not double: units are many and most stop growing early.
@@ -96,10 +90,16 @@ class QCells {
   bool operator==(const QCells&) const = default;
 
  private:
-  iterator lower_bound(const QKey& k) {
+  template <typename Cells>
+  static auto lower_bound(Cells& cells, const QKey& k) -> decltype(cells.begin()) {
     return std::lower_bound(
-        cells_.begin(), cells_.end(), k,
+        cells.begin(), cells.end(), k,
         [](const value_type& c, const QKey& key) { return QKeyLess()(c.first, key); });
+  }
+  template <typename Cells>
+  static auto find(Cells& cells, const QKey& k) -> decltype(cells.begin()) {
+    auto it = lower_bound(cells, k);
+    return it != cells.end() && it->first == k ? it : cells.end();
   }
   std::vector<value_type> cells_;
 };
