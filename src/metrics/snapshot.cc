@@ -77,19 +77,22 @@ std::string Snapshot::label_text(const Row& row) const {
   return out;
 }
 
-void Snapshot::write(const Emit& emit, size_t block) const {
+bool Snapshot::write(const Emit& emit, size_t block) const {
   std::string buf;
   buf.reserve(block + 4096);
+  bool stopped = false;  // the receiver is gone: the rest is not formatted
   auto flush_if_full = [&] {
     if (buf.size() < block) return;
-    emit(buf);
+    stopped = !emit(buf);
     buf.clear();
   };
   buf += prefix_;
   flush_if_full();
   for (const auto& f : families_) {
+    if (stopped) return false;
     append_family_head(buf, f.name, f.help, type_name(f.type));
     f.rows.for_each([&](const Row& r) {
+      if (stopped) return;
       // append_sample, with the fragments joined in place.
       buf += f.name;
       bool first = true;
@@ -110,12 +113,16 @@ void Snapshot::write(const Emit& emit, size_t block) const {
       flush_if_full();
     }
   }
-  if (!buf.empty()) emit(buf);
+  if (stopped) return false;
+  return buf.empty() || emit(buf);
 }
 
 std::string Snapshot::text() const {
   std::string out;
-  write([&](std::string_view piece) { out += piece; });
+  write([&](std::string_view piece) {
+    out += piece;
+    return true;
+  });
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "cce/util/strings.h"
 
@@ -65,7 +66,9 @@ InflateResult inflate(std::string_view in, size_t limit, std::string& out,
 }
 
 GzipWriter::GzipWriter(int level) : zs_(std::make_unique<z_stream>()) {
-  deflateInit2(zs_.get(), level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  if (deflateInit2(zs_.get(), level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("gzip: cannot start a stream at level " + std::to_string(level));
+  }
 }
 
 GzipWriter::~GzipWriter() {
@@ -82,8 +85,10 @@ void GzipWriter::deflate_some(std::string_view in, int flush) {
     out_.resize(used + std::max<size_t>(deflateBound(zs_.get(), zs_->avail_in), 64 * 1024));
     zs_->next_out = reinterpret_cast<Bytef*>(out_.data() + used);
     zs_->avail_out = static_cast<uInt>(out_.size() - used);
-    deflate(zs_.get(), flush);
+    const int rc = deflate(zs_.get(), flush);
     out_.resize(out_.size() - zs_->avail_out);
+    // With room to write, only a broken stream makes no progress: never loop on it.
+    if (rc == Z_STREAM_ERROR) throw std::runtime_error("gzip: the stream is broken");
   } while (zs_->avail_in > 0 || (flush == Z_FINISH && zs_->avail_out == 0));
 }
 

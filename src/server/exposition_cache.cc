@@ -63,7 +63,10 @@ ExpositionBody ExpositionCache::get(bool gzip) {
   if (!gzip_) {
     on_render_thread([&] {
       GzipWriter w;
-      snapshot_->write([&](std::string_view piece) { w.write(piece); });
+      snapshot_->write([&](std::string_view piece) {
+        w.write(piece);
+        return true;
+      });
       gzip_ = std::make_shared<const std::string>(std::move(w).finish());
     });
   }

@@ -24,12 +24,20 @@ void mount_status_routes(httplib::Server& server, StatusHandlers handlers) {
         // Streamed from the snapshot in blocks: the whole text is never held.
         res.set_chunked_content_provider(
             metrics::kTextContentType, [snapshot = body.snapshot](size_t, httplib::DataSink& sink) {
-              bool ok = true;
-              snapshot->write([&](std::string_view piece) {
-                if (ok) ok = sink.write(piece.data(), piece.size());
-              });
-              if (ok) sink.done();
-              return ok;
+              // Runs after the handler returned: a failure here ends this response only, and a
+              // scraper that left stops the writing.
+              try {
+                if (!snapshot->write([&](std::string_view piece) {
+                      return sink.write(piece.data(), piece.size());
+                    })) {
+                  return false;
+                }
+                sink.done();
+                return true;
+              } catch (const std::exception& e) {
+                spdlog::error("metrics: sending /metrics failed: {}", e.what());
+                return false;
+              }
             });
       }
     } catch (const std::exception& e) {

@@ -88,3 +88,7 @@ TEST_CASE("a gzip stream written piece by piece inflates to the pieces joined") 
   CHECK(inflate(GzipWriter().finish(), 1, none, [](size_t) { return true; }) == InflateResult::kOk);
   CHECK(none.empty());
 }
+
+TEST_CASE("a gzip stream at a level zlib does not have is refused at once") {
+  CHECK_THROWS_AS(GzipWriter(42), std::runtime_error);
+}

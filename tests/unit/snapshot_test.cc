@@ -24,13 +24,14 @@ std::vector<std::string> written(const metrics::Snapshot& s) {
   for (size_t block : {size_t{1}, size_t{100}, size_t{64 * 1024}}) {
     std::string text;
     size_t pieces = 0, largest = 0;
-    s.write(
+    CHECK(s.write(
         [&](std::string_view piece) {
           ++pieces;
           largest = std::max(largest, piece.size());
           text += piece;
+          return true;
         },
-        block);
+        block));
     // Blocks end at the first sample past `block` bytes: never much larger.
     CHECK(largest < block + 1024);
     CHECK(pieces >= text.size() / (block + 1024));
@@ -72,6 +73,15 @@ TEST_CASE("a snapshot writes fragments joined in order, the same text in any blo
   // Byte for byte what prometheus-cpp's serializer writes for the same families.
   CHECK(text == "# the agent's own\n" + prometheus::TextSerializer().Serialize(s.families()));
   (void)empty;
+  // A receiver that is gone stops the writing: no more blocks are formatted or passed.
+  int calls = 0;
+  CHECK_FALSE(s.write(
+      [&](std::string_view) {
+        ++calls;
+        return calls < 3;
+      },
+      100));
+  CHECK(calls == 3);
 }
 
 TEST_CASE("samples with one label set fold when asked: summed, or the highest kept") {

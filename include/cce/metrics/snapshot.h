@@ -20,10 +20,12 @@ namespace cce::metrics {
 // family vector nor the whole text is ever built. Immutable once built; safe to share.
 class Snapshot {
  public:
-  using Emit = std::function<void(std::string_view)>;
+  // Takes a block of text; false stops the writing (the receiver is gone).
+  using Emit = std::function<bool(std::string_view)>;
 
-  // The text format (0.0.4), passed to `emit` in blocks of about `block` bytes.
-  void write(const Emit& emit, size_t block = 64 * 1024) const;
+  // The text format (0.0.4), passed to `emit` in blocks of about `block` bytes; false when
+  // `emit` stopped it.
+  bool write(const Emit& emit, size_t block = 64 * 1024) const;
   std::string text() const;
   // As prometheus-cpp families (the Collectable interface, tests).
   std::vector<prometheus::MetricFamily> families() const;
