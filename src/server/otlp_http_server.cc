@@ -379,6 +379,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 }  // namespace
 
+namespace {
+std::vector<std::unique_ptr<asio::io_context>> make_loops(int n) {
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  for (int i = 0; i < std::max(n, 1); ++i)
+    loops.push_back(std::make_unique<asio::io_context>(1));  // run by one thread
+  return loops;
+}
+}  // namespace
+
 struct OtlpHttpServer::Impl {
   Impl(OtlpListenerOptions o, const config::WebConfig& web, const OtlpReceiver& r,
        InflightBudget& b, metrics::AgentMetrics& m)
@@ -395,7 +404,9 @@ struct OtlpHttpServer::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    // Connections are dealt round robin to the event loops; each loop runs on one thread.
+    auto& loop = *loops[next_loop++ % loops.size()];
+    acceptor.async_accept(loop, [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of descriptors, most likely: pause instead of spinning.
@@ -419,24 +430,29 @@ struct OtlpHttpServer::Impl {
       return;  // closed by the socket's destructor
     }
     if (shared.options.tcp_nodelay) s.set_option(tcp::no_delay(true), ec);
+    // The session starts on its own loop's thread, where all its work runs.
+    auto executor = s.get_executor();
     if (ssl) {
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          shared, beast::ssl_stream<beast::tcp_stream>(std::move(s), *ssl), std::move(address))
-          ->start();
+      auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          shared, beast::ssl_stream<beast::tcp_stream>(std::move(s), *ssl), std::move(address));
+      asio::post(executor, [session] { session->start(); });
     } else {
-      std::make_shared<Session<beast::tcp_stream>>(shared, beast::tcp_stream(std::move(s)),
-                                                   std::move(address))
-          ->start();
+      auto session = std::make_shared<Session<beast::tcp_stream>>(
+          shared, beast::tcp_stream(std::move(s)), std::move(address));
+      asio::post(executor, [session] { session->start(); });
     }
   }
 
   Shared shared;
   std::unique_ptr<TlsCertificates> certs;
   std::optional<asio::ssl::context> ssl;
-  // Declared last: destroyed first, with every connection still queued in it.
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  asio::steady_timer retry{ioc};
+  // Declared last: destroyed first, with every connection still queued in them. One event loop
+  // per thread: loops sharing threads hand work between them through a condition variable,
+  // which cost about a context switch per request.
+  std::vector<std::unique_ptr<asio::io_context>> loops = make_loops(shared.options.threads);
+  size_t next_loop = 0;
+  tcp::acceptor acceptor{*loops.front()};
+  asio::steady_timer retry{*loops.front()};
   std::vector<std::thread> threads;
   int port = 0;
 };
@@ -475,8 +491,13 @@ void OtlpHttpServer::start(const config::ListenAddress& address) {
   m.acceptor.listen(m.shared.options.backlog);
   m.port = m.acceptor.local_endpoint().port();
   m.accept();
-  for (int i = 0; i < m.shared.options.threads; ++i)
-    m.threads.emplace_back([&m] { m.ioc.run(); });
+  for (auto& loop : m.loops) {
+    m.threads.emplace_back([&m, &loop] {
+      // Kept running while idle: connections arrive on other threads.
+      auto work = asio::make_work_guard(*loop);
+      loop->run();
+    });
+  }
 }
 
 int OtlpHttpServer::port() const {
@@ -494,7 +515,7 @@ void OtlpHttpServer::reload_tls() {
 void OtlpHttpServer::stop() {
   auto& m = *impl_;
   if (m.threads.empty()) return;
-  asio::post(m.ioc, [&m] {
+  asio::post(*m.loops.front(), [&m] {
     beast::error_code ignored;
     m.acceptor.close(ignored);
     m.retry.cancel();
@@ -503,7 +524,8 @@ void OtlpHttpServer::stop() {
   const auto deadline = std::chrono::steady_clock::now() + m.shared.options.write_timeout;
   while (m.shared.busy.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  m.ioc.stop();
+  for (auto& loop : m.loops)
+    loop->stop();
   for (auto& t : m.threads)
     t.join();
   m.threads.clear();

@@ -104,6 +104,7 @@ class Pipeline final : public OtlpSink, public DaySink {
   util::TimePoint last_prune_{};
   util::MonoTime last_fold_{};
   std::chrono::steady_clock::time_point last_group_{};  // when the writer last took a group
+  size_t last_group_size_ = 0;
 
   mutable std::mutex problem_mu_;
   std::string problem_;
