@@ -176,6 +176,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // From here one deadline covers the head and the body.
     lowest().expires_after(shared_.options.request_timeout);
+    // A typical export arrives whole in the first read: parse what is here before asking the
+    // event loop for more (each asynchronous step costs a turn of the loop and a timer).
+    beast::error_code parsed;
+    buffer_.consume(parser_->put(buffer_.data(), parsed));
+    if (parsed != http::error::need_more) return on_head(parsed);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
@@ -240,6 +245,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (parser_->is_done()) {
       unread_body_ = false;
       return on_body();
+    }
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      const size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec != http::error::need_more && (n > 0 || ec)) return on_body_part(ec);
     }
     http::async_read_some(stream_, buffer_, *parser_,
                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
@@ -328,8 +339,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     held_ = 0;
     const bool keep_alive = keep_alive_ && !a.close;
     auto out = std::make_shared<std::string>(serialize(a, keep_alive));
+    size_t sent = 0;
+    if constexpr (!kTls) {
+      // An answer is small: the socket almost always takes it at once, without a turn of the
+      // event loop. What it does not take goes the asynchronous way.
+      beast::error_code ec;
+      auto& socket = lowest().socket();
+      socket.non_blocking(true, ec);
+      if (!ec) sent = socket.write_some(asio::buffer(*out), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+      } else if (ec) {
+        return on_written(ec, keep_alive);
+      }
+      if (sent == out->size()) return on_written(ec, keep_alive);
+    }
     lowest().expires_after(shared_.options.write_timeout);
-    asio::async_write(stream_, asio::buffer(*out),
+    asio::async_write(stream_, asio::buffer(*out) + sent,
                       [self = this->shared_from_this(), out, keep_alive](
                           beast::error_code ec, size_t) { self->on_written(ec, keep_alive); });
   }
