@@ -19,8 +19,12 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // A client socket from `source` (any 127.0.0.0/8 address is this host) to the port.
-int connect_from(const std::string& source, int port) {
+int connect_from(const std::string& source, int port, int receive_buffer = 0) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  // Before connecting, so that the window the client offers stays this small.
+  if (receive_buffer > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   timeval tv{3, 0};  // a starved server fails the test instead of hanging it
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in src{};
@@ -269,4 +273,41 @@ TEST_CASE("a request head beyond otlp.max_header_bytes is answered 431 and count
   REQUIRE(send_all(ok, post_head(0, "X-Padding: " + std::string(1024, 'a') + "\r\n")));
   CHECK(status_of(read_response(ok)) == 200);
   close(ok);
+}
+
+TEST_CASE("pipelined requests are all answered in order when the client reads only at the end") {
+  // Requests arrive many to a read: each is parsed from what the last read left, and its
+  // answer written before the next one is read.
+  test::RunningApp app;
+  const int fd = connect_from("127.0.0.1", app.app->otlp_port(), 4096);
+  REQUIRE(fd >= 0);
+  const int n = 5000;
+  std::string blob;
+  for (int i = 0; i < n; ++i)
+    blob += kEmptyExport;
+  std::thread sender([&] { send_all(fd, blob); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string in;
+  char buf[65536];
+  int answered = 0;
+  size_t pos = 0;
+  while (answered < n) {
+    const ssize_t got = recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) break;
+    in.append(buf, static_cast<size_t>(got));
+    for (;;) {
+      const auto head_end = in.find("\r\n\r\n", pos);
+      if (head_end == std::string::npos) break;
+      const auto cl = in.find("Content-Length: ", pos);
+      const size_t end = head_end + 4 + std::stoul(in.substr(cl + 16));
+      if (in.size() < end) break;
+      CHECK(status_of(in.substr(pos, end - pos)) == 200);
+      ++answered;
+      pos = end;
+    }
+  }
+  sender.join();
+  CHECK(answered == n);
+  CHECK(pos == in.size());
+  close(fd);
 }
