@@ -133,6 +133,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                 if (!ec) self->wait_request();
                               });
     } else {
+      // Answers are written at once when the socket takes them (see write()).
+      beast::error_code ec;
+      lowest().socket().non_blocking(true, ec);
+      write_at_once_ = !ec;
       wait_request();
     }
   }
@@ -340,13 +344,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool keep_alive = keep_alive_ && !a.close;
     auto out = std::make_shared<std::string>(serialize(a, keep_alive));
     size_t sent = 0;
-    if constexpr (!kTls) {
+    if (write_at_once_) {
       // An answer is small: the socket almost always takes it at once, without a turn of the
       // event loop. What it does not take goes the asynchronous way.
       beast::error_code ec;
-      auto& socket = lowest().socket();
-      socket.non_blocking(true, ec);
-      if (!ec) sent = socket.write_some(asio::buffer(*out), ec);
+      sent = lowest().socket().write_some(asio::buffer(*out), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         ec = {};
       } else if (ec) {
@@ -378,6 +380,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       return;
     }
+    if (buffer_.size() > 0) {
+      // Pipelined requests wait in the buffer. An answer written at once returns here through
+      // the head that asked for it: a fresh turn of the loop keeps a long run of them (refused
+      // ones need no writer) from deepening the stack.
+      return asio::post(stream_.get_executor(),
+                        [self = this->shared_from_this()] { self->wait_request(); });
+    }
     wait_request();
   }
 
@@ -401,6 +410,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = true;
   bool counted_busy_ = false;
   bool unread_body_ = false;
+  bool write_at_once_ = false;  // a plain socket in non-blocking mode
 };
 
 }  // namespace

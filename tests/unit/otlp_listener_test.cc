@@ -311,3 +311,48 @@ TEST_CASE("pipelined requests are all answered in order when the client reads on
   CHECK(pos == in.size());
   close(fd);
 }
+
+TEST_CASE("a long run of pipelined requests refused at their head is answered, one by one") {
+  // Refused heads need no writer: each answer is written at once, and the next head is read
+  // from the same buffer. A fresh turn of the loop between them keeps the stack flat.
+  test::RunningApp app;
+  const int fd = connect_from("127.0.0.1", app.app->otlp_port());
+  REQUIRE(fd >= 0);
+  const int n = 100000;
+  const std::string one = "GET /v1/metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string blob;
+  for (int i = 0; i < n; ++i)
+    blob += one;
+  std::thread sender([&] { send_all(fd, blob); });
+  std::string in;
+  char buf[65536];
+  int answered = 0;
+  int refused = 0;
+  size_t pos = 0;
+  while (answered < n) {
+    const ssize_t got = recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) break;
+    in.append(buf, static_cast<size_t>(got));
+    for (;;) {
+      const auto head_end = in.find("\r\n\r\n", pos);
+      if (head_end == std::string::npos) break;
+      const auto cl = in.find("Content-Length: ", pos);
+      const size_t end = head_end + 4 + std::stoul(in.substr(cl + 16));
+      if (in.size() < end) break;
+      refused += status_of(in.substr(pos, end - pos)) == 405;
+      ++answered;
+      pos = end;
+    }
+    if (pos > (1u << 20)) {
+      in.erase(0, pos);
+      pos = 0;
+    }
+  }
+  sender.join();
+  CHECK(answered == n);
+  CHECK(refused == n);
+  close(fd);
+  auto r = app.otlp().Post("/v1/metrics", "", "application/x-protobuf");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
