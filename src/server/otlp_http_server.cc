@@ -155,9 +155,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       // Decrypted bytes may wait inside the TLS layer, unseen by the socket: read, do not poll.
       read_first(1024);
     } else {
-      // Wait without a buffer, then take a typical export (a few KiB) in one read.
+      // Wait without a buffer, then take a typical export (a few KiB) in one read. The stream's
+      // deadline covers only the stream's own operations, so the wait has a timer of its own.
+      idle_ = true;
+      idle_timer_.expires_after(shared_.options.idle_timeout);
+      idle_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec && self->idle_) self->lowest().close();  // ends the wait below
+      });
       lowest().socket().async_wait(tcp::socket::wait_read,
                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                     self->idle_ = false;
+                                     self->idle_timer_.cancel();
                                      if (!ec) self->read_first(kFirstRead);
                                    });
     }
@@ -246,39 +254,46 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void read_body() {
+    // Bytes already read are parsed here, in a loop: a chunked body is a step per chunk, and
+    // a step per stack frame would let many small chunks exhaust the stack.
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code ec;
+      const size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec == http::error::need_more || (n == 0 && !ec)) break;
+      if (!take_body_part(ec)) return;
+    }
     if (parser_->is_done()) {
       unread_body_ = false;
       return on_body();
     }
-    if (buffer_.size() > 0) {
-      beast::error_code ec;
-      const size_t n = parser_->put(buffer_.data(), ec);
-      buffer_.consume(n);
-      if (ec != http::error::need_more && (n > 0 || ec)) return on_body_part(ec);
-    }
     http::async_read_some(stream_, buffer_, *parser_,
                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                            self->on_body_part(ec);
+                            if (self->take_body_part(ec)) self->read_body();
                           });
   }
 
-  void on_body_part(beast::error_code ec) {
+  // After a step of the body's parsing: false when the request ended (answered or gone).
+  bool take_body_part(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return write(
-          shared_.receiver.fail(*admitted_, 413, shared_.receiver.too_large_message(false)));
+      write(shared_.receiver.fail(*admitted_, 413, shared_.receiver.too_large_message(false)));
+      return false;
     }
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == http::error::partial_message || ec == asio::error::eof ||
         ec == http::error::end_of_stream || ec == asio::error::connection_reset) {
-      return;  // the client went away or ran out of time; it retries
+      return false;  // the client went away or ran out of time; it retries
     }
-    if (ec) return write(shared_.receiver.fail(*admitted_, 400, "malformed request body"));
+    if (ec) {
+      write(shared_.receiver.fail(*admitted_, 400, "malformed request body"));
+      return false;
+    }
     if (!parser_->content_length()) {  // chunked: held as it arrives
       const size_t size = parser_->get().body().size();
-      if (size > body_seen_ && !hold(size - body_seen_)) return;
+      if (size > body_seen_ && !hold(size - body_seen_)) return false;
       body_seen_ = size;
     }
-    read_body();
+    return true;
   }
 
   void on_body() {
@@ -411,6 +426,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool counted_busy_ = false;
   bool unread_body_ = false;
   bool write_at_once_ = false;  // a plain socket in non-blocking mode
+  asio::steady_timer idle_timer_{stream_.get_executor()};
+  bool idle_ = false;  // waiting for a request's first byte
 };
 
 }  // namespace

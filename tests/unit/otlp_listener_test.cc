@@ -356,3 +356,46 @@ TEST_CASE("a long run of pipelined requests refused at their head is answered, o
   REQUIRE(r);
   CHECK(r->status == 200);
 }
+
+TEST_CASE("an idle connection is closed at otlp.idle_timeout, before and between requests") {
+  test::RunningApp app("[otlp]\nidle_timeout = \"1s\"\n");
+  const int port = app.app->otlp_port();
+  SUBCASE("a connection that never sends") {
+    const int fd = connect_from("127.0.0.1", port);
+    REQUIRE(fd >= 0);
+    CHECK(closed_within(fd, std::chrono::seconds(3)));
+    close(fd);
+  }
+  SUBCASE("a connection that goes quiet after an answer") {
+    const int fd = connect_from("127.0.0.1", port);
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, kEmptyExport));
+    REQUIRE(status_of(read_response(fd)) == 200);
+    CHECK(closed_within(fd, std::chrono::seconds(3)));
+    close(fd);
+  }
+  CHECK(test::sample(app.scrape(), "claude_code_exporter_otlp_open_connections") == 0);
+}
+
+TEST_CASE("a chunked body sent a byte per chunk is received whole") {
+  // Thousands of chunks arrive in one read: they are parsed in a loop, each held against the
+  // in-flight budget as it comes.
+  test::RunningApp app;
+  const std::string body =
+      test::read_file(test::testdata("claude-code/requests/pb-delta__0032_metrics.bin"));
+  std::string request =
+      "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  for (char c : body)
+    request += std::string("1\r\n") + c + "\r\n";
+  request += "0\r\n\r\n";
+  const int fd = connect_from("127.0.0.1", app.app->otlp_port());
+  REQUIRE(fd >= 0);
+  REQUIRE(send_all(fd, request));
+  CHECK(status_of(read_response(fd)) == 200);
+  close(fd);
+  const double accepted = test::sample(
+      app.scrape(),
+      "claude_code_exporter_otlp_data_points_total{outcome=\"accepted\",signal=\"metrics\"}");
+  CHECK(accepted > 0);
+}
