@@ -304,6 +304,8 @@ void Pipeline::answer_loop() {
     }
     for (auto& c : committed)
       answer(c, durable);
+    // The journal's latest-value-per-row map is kept here, once the clients have their answers.
+    store_.absorb();
   }  // the groups' requests are freed here, off the writer
 }
 

@@ -123,9 +123,18 @@ struct Store::Impl {
   // key. A fold round moves `journal` to `folding` and writes it into the tables a step at a
   // time (each step rides on a group commit, so the writer never stops for a whole fold); when
   // the last step commits, the round's records (ids up to fold_upto) may go. Records after
-  // the round gather in `journal` meanwhile. Guarded by mu.
-  LedgerJournal journal;
+  // the round gather in `journal` meanwhile. `folding` is guarded by mu.
   LedgerJournal folding;
+  // Keeping the latest value per key costs a hash lookup per row: a commit leaves its batch in
+  // `pending`, and absorb() moves it into `journal` beside the writer. Whatever reads or folds
+  // the journal absorbs first, so no committed row is missed. Lock order: mu, journal_mu,
+  // pending_mu.
+  std::mutex journal_mu;
+  LedgerJournal journal;  // guarded by journal_mu
+  std::mutex pending_mu;
+  std::vector<Batch> pending;  // guarded by pending_mu
+  // Within journal_mu: the pending batches into the journal (and freed, on the caller's thread).
+  void absorb_pending();
   // The write-ahead log, opened by sync() on first use; guarded by sync_mu (sync() runs beside
   // the writer: fdatasync flushes the file whichever descriptor wrote it).
   bool sync_wal = false;
@@ -250,6 +259,7 @@ void Store::migrate() {
 
 void Store::load_journal() {
   std::lock_guard lock(impl_->mu);
+  std::lock_guard journal(impl_->journal_mu);
   Stmt s(impl_->db, "SELECT id, record FROM ledger_journal ORDER BY id");
   while (s.step()) {
     try {
@@ -295,6 +305,8 @@ LedgerRows Store::read_ledger() {
       rows.api_owners.push_back({s.text(0), s.text(1), s.text(2)});
   }
   // Journaled rows come last, the round's before the newer ones: restoring assigns.
+  std::lock_guard journal(impl_->journal_mu);
+  impl_->absorb_pending();
   for (const LedgerJournal* j : {&impl_->folding, &impl_->journal}) {
     LedgerRows pending = j->rows();
     rows.actors.insert(rows.actors.end(), pending.actors.begin(), pending.actors.end());
@@ -383,8 +395,21 @@ void Store::Impl::write_ledger_rows(const Rows& b) {
   }
 }
 
+void Store::Impl::absorb_pending() {
+  std::vector<Batch> batches;
+  {
+    std::lock_guard lock(pending_mu);
+    batches.swap(pending);
+  }
+  for (auto& b : batches)
+    journal.add(std::move(b));
+}
+
 void Store::Impl::start_round() {
-  if (fold_upto != 0 || journal.empty()) return;
+  if (fold_upto != 0) return;
+  std::lock_guard lock(journal_mu);
+  absorb_pending();  // the round covers every record up to last_record
+  if (journal.empty()) return;
   folding = std::move(journal);
   journal.clear();
   fold_upto = last_record;
@@ -418,13 +443,18 @@ int64_t Store::Impl::delete_some() {
 
 void Store::Impl::fold_all() {
   write_ledger_rows(folding.rows());
+  std::lock_guard lock(journal_mu);
+  absorb_pending();
   write_ledger_rows(journal.rows());  // newer than the round's
   cached("DELETE FROM ledger_journal").run();
 }
 
 void Store::Impl::finish_fold_all() {
   folding.clear();
-  journal.clear();
+  {
+    std::lock_guard lock(journal_mu);
+    journal.clear();  // nothing is pending: fold_all absorbed it, and writes hold mu
+  }
   fold_upto = 0;
   journal_bytes = 0;
   delete_upto = deleted_upto = last_record;
@@ -518,7 +548,8 @@ void Store::write(Batch b) {
   if (step) impl_->finish_step(true, stepped);
   if (journal) {
     impl_->deleted_upto = deleted_upto;
-    impl_->journal.add(std::move(b));
+    std::lock_guard pending(impl_->pending_mu);
+    impl_->pending.push_back(std::move(b));
     impl_->journal_bytes += journal_bytes;
     if (record_id != 0) impl_->last_record = record_id;
   } else {
@@ -526,9 +557,20 @@ void Store::write(Batch b) {
   }
 }
 
+void Store::absorb() {
+  std::lock_guard lock(impl_->journal_mu);
+  impl_->absorb_pending();
+}
+
 void Store::fold() {
   std::lock_guard lock(impl_->mu);
-  if (impl_->journal.empty() && impl_->folding.empty()) return;
+  bool empty = impl_->folding.empty();
+  {
+    std::lock_guard journal(impl_->journal_mu);
+    impl_->absorb_pending();
+    empty = empty && impl_->journal.empty();
+  }
+  if (empty) return;
   transaction([&] { impl_->fold_all(); });
   impl_->finish_fold_all();
 }

@@ -133,6 +133,10 @@ class Store {
   // sync of the write-ahead log; one covers every commit before it); commits themselves do not
   // wait for the disk. May run beside write(). Throws StoreError.
   void sync();
+  // Adds the ledger rows of committed writes to the in-memory journal, which keeps the latest
+  // value of each row for the next fold round. May run beside write(), and is best run there:
+  // it costs a hash lookup per row. Whatever reads or folds the journal does it first anyway.
+  void absorb();
   // Starts a fold round if none runs (the journal so far, the latest value of each row), and
   // writes up to max_rows of it in one transaction, with the next few records of a folded round
   // deleted. Throws StoreError (the round stays then).
