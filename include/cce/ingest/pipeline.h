@@ -23,8 +23,9 @@ namespace cce::ingest {
 //
 // The writer is the one serial step of intake, so what can happen elsewhere does: a second
 // thread waits for committed groups to reach the disk (one sync for all that are waiting),
-// then answers them (completions and counts) and frees their requests; the writer goes on with
-// the next group meanwhile.
+// then answers them (completions and counts), keeps the latest value of their journaled ledger
+// rows for the next fold (Store::absorb) and frees their requests; the writer goes on with the
+// next group meanwhile.
 class Pipeline final : public OtlpSink, public DaySink {
  public:
   Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
