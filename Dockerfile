@@ -16,7 +16,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libprometheus-cpp-core1.0 libcpp-httplib0.11 libspdlog1.10 libfmt9 libtomlplusplus3 \
-      libprotobuf32 libsqlite3-0 zlib1g libssl3 libbrotli1 ca-certificates \
+      libprotobuf32 libgrpc++1.51 libsqlite3-0 zlib1g libssl3 libbrotli1 libtcmalloc-minimal4 \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/claude-code-exporter --create-home \
       --shell /usr/sbin/nologin claude-code-exporter

@@ -11,6 +11,7 @@ build_pkgs=(
   libspdlog-dev libfmt-dev doctest-dev libprotobuf-dev protobuf-compiler
   libsqlite3-dev zlib1g-dev libssl-dev libcrypt-dev libboost-dev libgrpc++-dev
   protobuf-compiler-grpc  # gRPC's CMake package names its plugin; the build fails without it
+  libgoogle-perftools-dev  # tcmalloc_minimal, the agent's allocator
 )
 test_pkgs=(
   prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3

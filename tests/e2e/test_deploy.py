@@ -56,6 +56,46 @@ image_ports = listen_ports(path("deploy", "docker", "config.toml"))
 exposed = {int(p) for line in re.findall(r"^EXPOSE (.+)$", docker, re.M) for p in line.split()}
 c.check(exposed == set(image_ports.values()) == {4317, 4318, 14318}, "EXPOSE matches the image config: %s %s" % (exposed, image_ports))
 c.check(re.search(r"^HEALTHCHECK .*\n?.*--healthcheck", docker, re.M) is not None, "HEALTHCHECK runs --healthcheck")
+
+
+def installed_closure(packages):
+    """The packages given and all they depend on (Depends, Pre-Depends), as dpkg has them here."""
+    seen, todo = set(), list(packages)
+    while todo:
+        pkg = todo.pop()
+        if pkg in seen:
+            continue
+        seen.add(pkg)
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Pre-Depends}, ${Depends}", pkg], capture_output=True, text=True)
+        for group in r.stdout.split(","):
+            alternatives = [a.strip().split()[0].split(":")[0] for a in group.split("|") if a.strip()]
+            if alternatives:
+                todo.append(alternatives[0])
+    return seen
+
+
+# The runtime stage installs a package for every shared library the agent links: the binary built
+# here, libraries resolved by ldd and owned by packages as dpkg knows them. bookworm-slim itself
+# holds the required packages and apt's dependencies.
+runtime_stage = docker[docker.rfind("\nFROM "):]
+runtime_pkgs = [p for p in re.findall(r"apt-get install ((?:[^\n]*\\\n)*[^\n]*)", runtime_stage)[0]
+                .replace("\\\n", " ").split() if not p.startswith("-")]
+ldd = subprocess.run(["ldd", a.binary], capture_output=True, text=True).stdout
+needed = set()
+for lib in re.findall(r"=> (/\S+)", ldd):
+    owner = None
+    for f in (lib, os.path.realpath(lib), "/usr" + os.path.realpath(lib)):
+        r = subprocess.run(["dpkg", "-S", f], capture_output=True, text=True)
+        if r.returncode == 0:
+            owner = r.stdout.split(":")[0]
+            break
+    c.check(owner is not None, "a Debian package owns %s" % lib)
+    needed.add(owner)
+required = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Priority}\\n"], capture_output=True, text=True).stdout
+in_slim = installed_closure([l.split()[0] for l in required.splitlines() if l.endswith(" required")] + ["apt"])
+missing = needed - in_slim - installed_closure(runtime_pkgs)
+c.check(len(needed) > 5 and not missing, "the runtime image installs every library the agent links; missing: %s" % sorted(missing))
+
 with open(path(".dockerignore")) as f:
     ignored = f.read().split()
 c.check(all(p in ignored for p in ("build*/", ".stack/", "*.db")), "the build context leaves out builds, stack state and stores")
