@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cce/util/thread_name.h"
+
 namespace cce::admin {
 
 using ingest::BackfillProgress;
@@ -24,7 +26,10 @@ Poller::~Poller() {
 }
 
 void Poller::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    util::name_this_thread("poll-" + name_);
+    run();
+  });
 }
 
 void Poller::stop() {

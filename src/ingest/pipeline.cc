@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "cce/ingest/persistence.h"
+#include "cce/util/thread_name.h"
 
 namespace cce::ingest {
 
@@ -44,8 +45,14 @@ void Pipeline::start() {
   }
   last_prune_ = clock_.now();
   prune_days(util::Date::from_time(last_prune_));
-  answerer_ = std::thread([this] { answer_loop(); });
-  writer_ = std::thread([this] { run(); });
+  answerer_ = std::thread([this] {
+    util::name_this_thread("ingest-answer");
+    answer_loop();
+  });
+  writer_ = std::thread([this] {
+    util::name_this_thread("ingest-writer");
+    run();
+  });
 }
 
 void Pipeline::stop() {

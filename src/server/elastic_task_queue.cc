@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "cce/util/thread_name.h"
+
 namespace cce::server {
 
 ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads,
@@ -22,7 +24,10 @@ void ElasticTaskQueue::spawn() {
   ++threads_;
   // Detached: a worker that retires on idleness cleans up after itself; shutdown() waits for
   // the count to reach zero instead of joining.
-  std::thread([this] { worker(); }).detach();
+  std::thread([this] {
+    util::name_this_thread("http-worker");
+    worker();
+  }).detach();
 }
 
 void ElasticTaskQueue::enqueue(std::function<void()> fn) {

@@ -1,6 +1,7 @@
 #include "cce/server/exposition_cache.h"
 
 #include "cce/server/content_coding.h"
+#include "cce/util/thread_name.h"
 
 namespace cce::server {
 
@@ -8,6 +9,7 @@ ExpositionCache::ExpositionCache(std::function<metrics::Snapshot()> render,
                                  const util::Clock& clock, std::chrono::milliseconds min_interval)
     : render_(std::move(render)), clock_(clock), min_interval_(min_interval) {
   thread_ = std::thread([this] {
+    util::name_this_thread("metrics-render");
     std::unique_lock lock(job_mu_);
     for (;;) {
       job_cv_.wait(lock, [&] { return job_ || stopping_; });

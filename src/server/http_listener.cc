@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "cce/util/thread_name.h"
+
 namespace cce::server {
 
 HttpListener::HttpListener(const config::Config::Http& policy, const config::WebConfig& web,
@@ -84,7 +86,10 @@ void HttpListener::start(const config::ListenAddress& address) {
     }
     port_ = address.port;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    util::name_this_thread("http-accept");
+    server_->listen_after_bind();
+  });
 }
 
 void HttpListener::stop() {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "cce/server/tls.h"
+#include "cce/util/thread_name.h"
 
 namespace cce::server {
 namespace {
@@ -546,6 +547,7 @@ void OtlpHttpServer::start(const config::ListenAddress& address) {
   m.accept();
   for (auto& loop : m.loops) {
     m.threads.emplace_back([&m, &loop] {
+      util::name_this_thread("otlp-http");
       // Kept running while idle: connections arrive on other threads.
       auto work = asio::make_work_guard(*loop);
       loop->run();

@@ -77,6 +77,13 @@ c.check(r.returncode == 2 and "unknown flag --frobnicate" in r.stderr, "unknown 
 
 first = Agent(a.binary).start()
 try:
+    # Its threads carry names, so `top -H` tells which one is busy (docs/operations.md).
+    names = set()
+    for tid in os.listdir("/proc/%d/task" % first.proc.pid):
+        with open("/proc/%d/task/%s/comm" % (first.proc.pid, tid)) as f:
+            names.add(f.read().strip())
+    want = {"ingest-writer", "ingest-answer", "otlp-http", "metrics-render", "http-accept"}
+    c.check(want <= names, "named threads: %s" % sorted(names))
     second = Agent(a.binary)
     second.otlp_port = first.otlp_port
     with open(second.config, "w") as f:
