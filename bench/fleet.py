@@ -4,7 +4,8 @@
 Runs bench/fleet_load.cc's generator against the agent and, as a baseline measured in the same
 run, against nginx answering `return 200` (the floor of what an HTTP server costs here). Prints,
 per fleet size, the medians of --runs runs: accepted requests/s, failed exports, p50/p99
-latency, agent CPU-seconds per 1M data points, CPU per request against nginx's, and peak RSS.
+latency, agent CPU-seconds per 1M data points, CPU per request against nginx's, peak RSS,
+and the cores the generator itself took (it shares the machine).
 Then the idle-connection and slow-client storms: a new client's latency with 2,000 idle
 keep-alive connections, or 600 connections trickling headers, open.
 
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -121,12 +123,17 @@ http {
 
 
 def load(args, port, clients, speed, grpc=False, scrapers=0, metrics_port=0):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([args.loadgen, "--port", str(port), "--payloads", args.payloads,
                           "--clients", str(clients), "--speed", str(speed),
                           "--seconds", str(args.seconds), "--grpc", "1" if grpc else "0",
                           "--scrapers", str(scrapers), "--metrics-port", str(metrics_port)],
                          capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    # The generator shares the machine with the server: what it takes, the server cannot have.
+    r["generator_cores"] = ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) / args.seconds
+    return r
 
 
 def fleet_run(args, server, clients, speed, grpc=False, scrapers=0):
@@ -243,9 +250,9 @@ def main():
     fleets = FLEETS if args.fleets == "all" else [FLEETS[int(i)] for i in args.fleets.split(",")]
     print("fleet benchmark: %d runs of %g s each, medians; agent with its default config"
           % (args.runs, args.seconds))
-    print("%-34s %-10s %9s %7s %9s %9s %7s %12s %9s %8s" % (
+    print("%-34s %-10s %9s %7s %9s %9s %7s %12s %9s %8s %9s" % (
         "fleet", "server", "req/s", "failed", "p50 ms", "p99 ms", "cores", "CPU s/1M pts",
-        "us/req", "RSS MiB"))
+        "us/req", "RSS MiB", "gen cores"))
     for name, clients, speed in fleets:
         results = {}
         for kind in ("nginx", "agent", "agent/grpc"):
@@ -259,11 +266,11 @@ def main():
                     server.stop()
                     shutil.rmtree(tmp, ignore_errors=True)
             results[kind] = runs
-            print("%-34s %-10s %9.0f %7d %9.2f %9.2f %7.2f %12.1f %9.1f %8.0f" % (
+            print("%-34s %-10s %9.0f %7d %9.2f %9.2f %7.2f %12.1f %9.1f %8.0f %9.2f" % (
                 name, kind, median(runs, "rps"), median(runs, "failed"), median(runs, "p50_ms"),
                 median(runs, "p99_ms"), median(runs, "cores"),
                 median(runs, "cpu_s_per_1m_points"), median(runs, "us_per_request"),
-                median(runs, "rss_mib")))
+                median(runs, "rss_mib"), median(runs, "generator_cores")))
             # Near saturation the tail swings from run to run: each run's p99 shows how much.
             print("%-34s %-10s p99 of each run: %s ms" % (
                 "", "", ", ".join("%.0f" % r["p99_ms"] for r in runs)))
