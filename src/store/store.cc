@@ -133,8 +133,9 @@ struct Store::Impl {
   LedgerJournal journal;  // guarded by journal_mu
   std::mutex pending_mu;
   std::vector<Batch> pending;  // guarded by pending_mu
-  // Within journal_mu: the pending batches into the journal (and freed, on the caller's thread).
-  void absorb_pending();
+  // Locks journal_mu and moves the pending batches into the journal (freeing them on the
+  // caller's thread): the journal is read only through this, so no committed row is missed.
+  [[nodiscard]] std::unique_lock<std::mutex> absorbed_journal();
   // The write-ahead log, opened by sync() on first use; guarded by sync_mu (sync() runs beside
   // the writer: fdatasync flushes the file whichever descriptor wrote it).
   bool sync_wal = false;
@@ -305,8 +306,7 @@ LedgerRows Store::read_ledger() {
       rows.api_owners.push_back({s.text(0), s.text(1), s.text(2)});
   }
   // Journaled rows come last, the round's before the newer ones: restoring assigns.
-  std::lock_guard journal(impl_->journal_mu);
-  impl_->absorb_pending();
+  const auto journal = impl_->absorbed_journal();
   for (const LedgerJournal* j : {&impl_->folding, &impl_->journal}) {
     LedgerRows pending = j->rows();
     rows.actors.insert(rows.actors.end(), pending.actors.begin(), pending.actors.end());
@@ -395,20 +395,21 @@ void Store::Impl::write_ledger_rows(const Rows& b) {
   }
 }
 
-void Store::Impl::absorb_pending() {
+std::unique_lock<std::mutex> Store::Impl::absorbed_journal() {
+  std::unique_lock lock(journal_mu);
   std::vector<Batch> batches;
   {
-    std::lock_guard lock(pending_mu);
+    std::lock_guard pending_lock(pending_mu);
     batches.swap(pending);
   }
   for (auto& b : batches)
     journal.add(std::move(b));
+  return lock;
 }
 
 void Store::Impl::start_round() {
   if (fold_upto != 0) return;
-  std::lock_guard lock(journal_mu);
-  absorb_pending();  // the round covers every record up to last_record
+  const auto lock = absorbed_journal();  // the round covers every record up to last_record
   if (journal.empty()) return;
   folding = std::move(journal);
   journal.clear();
@@ -443,8 +444,7 @@ int64_t Store::Impl::delete_some() {
 
 void Store::Impl::fold_all() {
   write_ledger_rows(folding.rows());
-  std::lock_guard lock(journal_mu);
-  absorb_pending();
+  const auto lock = absorbed_journal();
   write_ledger_rows(journal.rows());  // newer than the round's
   cached("DELETE FROM ledger_journal").run();
 }
@@ -558,16 +558,14 @@ void Store::write(Batch b) {
 }
 
 void Store::absorb() {
-  std::lock_guard lock(impl_->journal_mu);
-  impl_->absorb_pending();
+  const auto lock = impl_->absorbed_journal();
 }
 
 void Store::fold() {
   std::lock_guard lock(impl_->mu);
   bool empty = impl_->folding.empty();
   {
-    std::lock_guard journal(impl_->journal_mu);
-    impl_->absorb_pending();
+    const auto journal = impl_->absorbed_journal();
     empty = empty && impl_->journal.empty();
   }
   if (empty) return;
