@@ -82,7 +82,7 @@ try:
     for tid in os.listdir("/proc/%d/task" % first.proc.pid):
         with open("/proc/%d/task/%s/comm" % (first.proc.pid, tid)) as f:
             names.add(f.read().strip())
-    want = {"ingest-writer", "ingest-answer", "otlp-http", "metrics-render", "http-accept"}
+    want = {"ingest-writer", "ingest-answer", "otlp-http", "otlp-grpc", "metrics-render", "http-accept"}
     c.check(want <= names, "named threads: %s" % sorted(names))
     second = Agent(a.binary)
     second.otlp_port = first.otlp_port
