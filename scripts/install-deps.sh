@@ -16,6 +16,7 @@ build_pkgs=(
 test_pkgs=(
   prometheus prometheus-alertmanager jsonnet clang-format python3 python3-yaml curl sqlite3
   docker-compose openssl
+  libnghttp2-dev  # the fleet load generator's OTLP/gRPC client (bench/, built with the tests)
 )
 # kubectl renders the Kubernetes base in the tests; Debian's kubernetes-client unless one is present.
 command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
