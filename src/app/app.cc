@@ -216,7 +216,7 @@ void App::start() {
     if (m.config.otlp.grpc_enabled) {
       m.grpc_listener =
           std::make_unique<server::OtlpGrpcServer>(m.config.otlp.web, *m.otlp_receiver, m.inflight);
-      m.grpc_listener->start(m.config.otlp.grpc_listen, m.config.otlp.threads);
+      m.grpc_listener->start(m.config.otlp.grpc_listen, m.config.otlp.grpc_threads);
       spdlog::info("otlp: receiving OTLP/gRPC on {}:{}{}", m.config.otlp.grpc_listen.host,
                    m.grpc_listener->port(), m.grpc_listener->tls() ? " (TLS)" : "");
     }

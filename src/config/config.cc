@@ -445,6 +445,7 @@ void walk(Visit&& section, Config& c) {
     s.listen("listen", c.otlp.listen);
     s.boolean("grpc_enabled", c.otlp.grpc_enabled);
     s.listen("grpc_listen", c.otlp.grpc_listen);
+    s.integer("grpc_threads", c.otlp.grpc_threads, 1, 64, "a whole number");
     s.integer("max_body_bytes", c.otlp.max_body_bytes, 1024, int64_t{1} << 32, "a number of bytes");
     s.secret_list("auth_tokens", c.otlp.auth_tokens);
     s.string("auth_tokens_file", c.otlp.auth_tokens_file);

@@ -2,7 +2,11 @@
 // both protocols.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "grpc_support.h"
 #include "otlp.pb.h"
@@ -155,4 +159,38 @@ TEST_CASE("one credential rule on both OTLP protocols: a valid bearer token or b
   CHECK(challenges.find("Bearer") != std::string::npos);
   CHECK(challenges.find("Basic") != std::string::npos);
   CHECK(grpc_requests(app, "metrics", "401") == 3);
+}
+
+TEST_CASE("several gRPC completion queues serve concurrent calls, each answered once") {
+  test::RunningApp app("[otlp]\ngrpc_threads = 3\n");
+  int queue_threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    queue_threads += name == "otlp-grpc";
+  }
+  CHECK(queue_threads == 3);
+  const std::string metrics = fixture("pb-delta__0032_metrics.bin");
+  const std::string logs = fixture("pb-delta__0038_logs.bin");
+  constexpr int kClients = 8, kCalls = 5;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kCalls; ++i) {
+        const bool log = (c + i) % 2 == 1;
+        if (test::grpc_call(app.app->grpc_port(), log ? test::kGrpcLogs : test::kGrpcMetrics,
+                            log ? logs : metrics)
+                .status.ok())
+          ++ok;
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  CHECK(ok == kClients * kCalls);
+  CHECK(grpc_requests(app, "metrics", "200") + grpc_requests(app, "logs", "200") ==
+        kClients * kCalls);
+  CHECK(test::sample(app.scrape(), kCommitCount) == 1);
 }

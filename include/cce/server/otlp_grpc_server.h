@@ -18,9 +18,9 @@ namespace cce::server {
 // method). gzip is gRPC's own message compression. With the OTLP web config's TLS: the same
 // certificate and client-certificate policy (read at start-up).
 //
-// On gRPC's asynchronous API, each completion queue driven by a thread of its own
-// ("otlp-grpc"): a call's read, decode and hand-off happen on that thread, and its answer is
-// written by the thread that has it. The callback API cost about 15% more CPU per call: every
+// On gRPC's asynchronous API, each completion queue (otlp.grpc_threads) driven by a thread of
+// its own ("otlp-grpc"): a call's read, decode and hand-off happen on that thread, and its
+// answer is written by the thread that has it. The callback API cost about 15% more CPU per call: every
 // call's end went through gRPC's executor thread, and its callback threads handed the poller
 // to each other through a condition variable.
 class OtlpGrpcServer {
