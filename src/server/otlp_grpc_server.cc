@@ -145,10 +145,17 @@ class ExportCall {
     if (!in_.Dump(&slices).ok()) {
       return finish(shared_.receiver.refuse(request_, 400, "unreadable request message"));
     }
-    std::string body;
-    body.reserve(in_.Length());
-    for (const auto& s : slices)
-      body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    // A message that came in one slice (the usual export) is read where it lies.
+    std::string joined;
+    std::string_view body;
+    if (slices.size() == 1) {
+      body = {reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()};
+    } else {
+      joined.reserve(in_.Length());
+      for (const auto& s : slices)
+        joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      body = joined;
+    }
     in_.Clear();
     if (!shared_.budget.take(body.size())) {
       return finish(shared_.receiver.refuse(request_, 503, std::string(InflightBudget::kRefusal)));
