@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -193,4 +194,52 @@ TEST_CASE("several gRPC completion queues serve concurrent calls, each answered 
   CHECK(grpc_requests(app, "metrics", "200") + grpc_requests(app, "logs", "200") ==
         kClients * kCalls);
   CHECK(test::sample(app.scrape(), kCommitCount) == 1);
+}
+
+// Run under the sanitizers in CI: the calls still in the pipeline are answered from another
+// thread while the queues drain.
+TEST_CASE("stopping while OTLP/gRPC calls are in flight ends every call and returns") {
+  test::RunningApp app("[otlp]\ngrpc_threads = 2\n");
+  const int port = app.app->grpc_port();
+  const std::string logs = fixture("pb-delta__0038_logs.bin");
+  std::atomic<bool> running{true};
+  std::atomic<int> ok{0}, ended{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&] {
+      // One channel per client, so calls follow each other closely and some are always in
+      // the pipeline.
+      auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                         grpc::InsecureChannelCredentials());
+      grpc::GenericStub stub(channel);
+      while (running) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::Slice slice(logs);
+        grpc::ByteBuffer request(&slice, 1), response;
+        std::promise<grpc::Status> done;
+        stub.UnaryCall(&ctx, test::kGrpcLogs, grpc::StubOptions(), &request, &response,
+                       [&](grpc::Status s) { done.set_value(std::move(s)); });
+        const grpc::Status status = done.get_future().get();
+        if (status.ok()) ++ok;
+        ++ended;
+      }
+    });
+  }
+  while (ok < 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto t0 = std::chrono::steady_clock::now();
+  app.app->stop();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  running = false;
+  for (auto& t : clients)
+    t.join();
+  // Calls in progress are answered first (gRPC waits up to 5 s for them), and then stopping
+  // waits for nothing: they are answered within milliseconds.
+  CHECK(stop_s < 4);
+  CHECK(ended > 0);
+  // Nothing listens any more.
+  CHECK(test::grpc_call(port, test::kGrpcLogs, logs).status.error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
 }
