@@ -20,9 +20,9 @@ namespace cce::server {
 //
 // On gRPC's asynchronous API, each completion queue (otlp.grpc_threads) driven by a thread of
 // its own ("otlp-grpc"): a call's read, decode and hand-off happen on that thread, and its
-// answer is written by the thread that has it. The callback API cost about 15% more CPU per call: every
-// call's end went through gRPC's executor thread, and its callback threads handed the poller
-// to each other through a condition variable.
+// answer is written by the thread that has it. The callback API cost about 15% more CPU per
+// call: every call's end went through gRPC's executor thread, and its callback threads handed
+// the poller to each other through a condition variable.
 class OtlpGrpcServer {
  public:
   OtlpGrpcServer(const config::WebConfig& web, const OtlpReceiver& receiver,
