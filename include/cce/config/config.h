@@ -52,7 +52,7 @@ struct Config {
     ListenAddress grpc_listen{"127.0.0.1", 4317};
     // gRPC's completion queues, a thread each. gRPC polls all its sockets from one thread at a
     // time and hands the poll between threads through a condition variable: a second queue
-    // cost about a quarter more CPU per call, for no throughput a 2-core host can use.
+    // cost about a third more CPU per call, for no throughput a 2-core host can use.
     int grpc_threads = 1;
     size_t max_body_bytes = 64u << 20;  // checked after decompression
     std::vector<std::string> auth_tokens;
