@@ -164,12 +164,17 @@ TEST_CASE("one credential rule on both OTLP protocols: a valid bearer token or b
 
 TEST_CASE("several gRPC completion queues serve concurrent calls, each answered once") {
   test::RunningApp app("[otlp]\ngrpc_threads = 3\n");
+  // Each queue's thread names itself once it runs: wait for them.
   int queue_threads = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    queue_threads += name == "otlp-grpc";
+  for (int attempt = 0; attempt < 500 && queue_threads != 3; ++attempt) {
+    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    queue_threads = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      queue_threads += name == "otlp-grpc";
+    }
   }
   CHECK(queue_threads == 3);
   const std::string metrics = fixture("pb-delta__0032_metrics.bin");
