@@ -420,14 +420,7 @@ class Developer : public std::enable_shared_from_this<Developer> {
  public:
   Developer(asio::io_context& ioc, const Options& o, Payloads& payloads, Stats& stats, int id,
             Clock::time_point start, Clock::time_point end)
-      : ioc_(ioc),
-        o_(o),
-        payloads_(payloads),
-        stats_(stats),
-        id_(id),
-        stream_(ioc),
-        timer_(ioc),
-        end_(end) {
+      : o_(o), payloads_(payloads), stats_(stats), id_(id), stream_(ioc), timer_(ioc), end_(end) {
     std::mt19937 rng(static_cast<unsigned>(id));
     metrics_every_ = std::chrono::duration<double>(60.0 / o.speed);
     logs_every_ = std::chrono::duration<double>(5.0 / o.speed);
@@ -592,7 +585,6 @@ class Developer : public std::enable_shared_from_this<Developer> {
         });
   }
 
-  asio::io_context& ioc_;
   const Options& o_;
   Payloads& payloads_;
   Stats& stats_;
