@@ -70,12 +70,15 @@ struct Shared {
   bool closed = false;  // the queues are shut down: start nothing more
   size_t owed = 0;      // calls waiting for the receiver's answer
 
+  // Starts `op` unless the queues are closed. `settles_owed`: the call's answer was owed, and is
+  // settled in the same lock, so stop() cannot close between the two.
   template <typename Op>
-  bool start(Op&& op) {
+  bool start(Op&& op, bool settles_owed = false) {
     std::lock_guard lock(mu);
-    if (closed) return false;
-    op();
-    return true;
+    const bool started = !closed;
+    if (started) op();
+    if (settles_owed && --owed == 0) answered.notify_all();
+    return started;
   }
 };
 
@@ -191,16 +194,7 @@ class ExportCall {
   // the queue's thread may delete the call: nothing of it is touched after.
   template <typename Op>
   void settle(Op&& op) {
-    Shared& shared = shared_;
-    const bool owed = owed_;
-    bool started;
-    {
-      std::lock_guard lock(shared.mu);
-      started = !shared.closed;
-      if (started) op();
-      if (owed && --shared.owed == 0) shared.answered.notify_all();
-    }
-    if (!started) delete this;
+    if (!shared_.start(std::forward<Op>(op), owed_)) delete this;
   }
 
   Shared& shared_;
