@@ -1,6 +1,7 @@
 #include "cce/otlp/types.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -28,25 +29,33 @@ std::string text(const Attributes& point, const Attributes& resource, std::strin
 }
 
 namespace {
-std::string format_double(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, r.ptr);
+// A value's text form, written into `buf` where it is not already text. One definition for
+// to_text and the attribute hash (which must not allocate per value).
+std::string_view text_view(const AttrValue& v, std::array<char, 64>& buf) {
+  struct Visitor {
+    std::array<char, 64>& buf;
+    std::string_view operator()(std::monostate) const { return {}; }
+    std::string_view operator()(const std::string& s) const { return s; }
+    std::string_view operator()(bool b) const { return b ? "true" : "false"; }
+    std::string_view operator()(int64_t i) const {
+      auto r = std::to_chars(buf.data(), buf.data() + buf.size(), i);
+      return {buf.data(), static_cast<size_t>(r.ptr - buf.data())};
+    }
+    std::string_view operator()(double d) const {
+      if (std::isnan(d)) return "NaN";
+      if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
+      auto r = std::to_chars(buf.data(), buf.data() + buf.size(), d);
+      return {buf.data(), static_cast<size_t>(r.ptr - buf.data())};
+    }
+    std::string_view operator()(const Composite& c) const { return c.text; }
+  };
+  return std::visit(Visitor{buf}, v);
 }
 }  // namespace
 
 std::string to_text(const AttrValue& v) {
-  struct Visitor {
-    std::string operator()(std::monostate) const { return {}; }
-    std::string operator()(const std::string& s) const { return s; }
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(int64_t i) const { return std::to_string(i); }
-    std::string operator()(double d) const { return format_double(d); }
-    std::string operator()(const Composite& c) const { return c.text; }
-  };
-  return std::visit(Visitor{}, v);
+  std::array<char, 64> buf;
+  return std::string(text_view(v, buf));
 }
 
 std::optional<double> to_number(const AttrValue& v) {
@@ -103,23 +112,27 @@ size_t LogsRequest::record_count() const {
 }
 
 uint64_t hash_attributes(const Attributes& attrs) {
-  std::vector<const Attribute*> sorted;
-  sorted.reserve(attrs.size());
-  for (const auto& a : attrs)
-    sorted.push_back(&a);
-  std::sort(sorted.begin(), sorted.end(),
+  // Sorted by key, so the order a client sends them in does not matter. Pointers to sort sit
+  // on the stack for the usual few dozen attributes.
+  constexpr size_t kOnStack = 64;
+  std::array<const Attribute*, kOnStack> on_stack;
+  std::vector<const Attribute*> on_heap;
+  const Attribute** sorted = on_stack.data();
+  if (attrs.size() > kOnStack) {
+    on_heap.resize(attrs.size());
+    sorted = on_heap.data();
+  }
+  for (size_t i = 0; i < attrs.size(); ++i)
+    sorted[i] = &attrs[i];
+  std::sort(sorted, sorted + attrs.size(),
             [](const auto* a, const auto* b) { return a->key < b->key; });
   util::Hasher h;
-  h.add_u64(sorted.size());
-  for (const auto* a : sorted) {
-    h.add(a->key);
-    h.add_u64(a->value.index());
-    // The value's text form; a string is its own (hashed without a copy).
-    if (const auto* s = std::get_if<std::string>(&a->value)) {
-      h.add(*s);
-    } else {
-      h.add(to_text(a->value));
-    }
+  h.add_u64(attrs.size());
+  std::array<char, 64> buf;
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    h.add(sorted[i]->key);
+    h.add_u64(sorted[i]->value.index());
+    h.add(text_view(sorted[i]->value, buf));
   }
   return h.digest();
 }

@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "cce/otlp/decoder.h"
 #include "cce/otlp/response.h"
 #include "cce/usage/otel_normalizer.h"
+#include "cce/util/hash.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -189,4 +191,34 @@ TEST_CASE("decoded requests carry the hash of each attribute set, which the norm
   }
   CHECK(!with.empty());
   CHECK(keys(logs, metrics) == with);
+}
+
+TEST_CASE("attribute hashes are stored, so their values never change") {
+  // Duplicate keys and cumulative series identities are kept across restarts and upgrades:
+  // a hash that changed would take a retried export for new data. Every value kind, keys out
+  // of order; the constants were computed once and must stay.
+  const otlp::Attributes attrs = {
+      {"user.email", std::string("dev@example.com")},
+      {"cost_usd", 0.0123},
+      {"input_tokens", int64_t{1532}},
+      {"success", true},
+      {"none", std::monostate{}},
+      {"tool_parameters", otlp::Composite{"{a=1,b=[x,y]}"}},
+      {"nan", std::nan("")},
+      {"big", -1e300},
+  };
+  CHECK(otlp::hash_attributes(attrs) == 5411967604249728928ULL);
+  CHECK(otlp::hash_attributes({}) == 8922497616986557598ULL);
+  const auto dir = test::testdata("claude-code/requests");
+  auto logs = std::get<otlp::LogsRequest>(otlp::decode_logs(
+      test::read_file((dir / std::filesystem::path("pb-delta__0017_logs.bin")).string()),
+      Encoding::kProtobuf));
+  util::Hasher all;
+  for (const auto& rl : logs.resources) {
+    all.add_u64(rl.resource_hash);
+    for (const auto& sl : rl.scopes)
+      for (const auto& rec : sl.records)
+        all.add_u64(rec.attributes_hash);
+  }
+  CHECK(all.digest() == 3392189139611197181ULL);
 }
