@@ -22,24 +22,27 @@ void silence_protobuf_logging() {
   std::call_once(once, [] { google::protobuf::SetLogHandler(nullptr); });
 }
 
-AttrValue convert_value(const pb::AnyValue& v);
+AttrValue convert_value(pb::AnyValue& v);
 
-std::string composite_text(const pb::AnyValue& v) {
+std::string composite_text(pb::AnyValue& v) {
   switch (v.value_case()) {
     case pb::AnyValue::kArrayValue: {
       std::string s = "[";
-      for (int i = 0; i < v.array_value().values_size(); ++i) {
-        if (i) s += ",";
-        s += to_text(convert_value(v.array_value().values(i)));
+      bool first = true;
+      for (auto& e : *v.mutable_array_value()->mutable_values()) {
+        if (!first) s += ",";
+        first = false;
+        s += to_text(convert_value(e));
       }
       return s + "]";
     }
     case pb::AnyValue::kKvlistValue: {
       std::string s = "{";
-      for (int i = 0; i < v.kvlist_value().values_size(); ++i) {
-        const auto& kv = v.kvlist_value().values(i);
-        if (i) s += ",";
-        s += kv.key() + "=" + to_text(convert_value(kv.value()));
+      bool first = true;
+      for (auto& kv : *v.mutable_kvlist_value()->mutable_values()) {
+        if (!first) s += ",";
+        first = false;
+        s += kv.key() + "=" + to_text(convert_value(*kv.mutable_value()));
       }
       return s + "}";
     }
@@ -50,10 +53,18 @@ std::string composite_text(const pb::AnyValue& v) {
   }
 }
 
-AttrValue convert_value(const pb::AnyValue& v) {
+// Strings are moved out of the parsed message, which is thrown away after conversion: a long
+// string's buffer is taken over, not allocated and copied again.
+// An empty field is not asked for mutably: that would allocate it.
+template <typename Mutable>
+std::string take(const std::string& value, Mutable&& mutable_field) {
+  return value.empty() ? std::string() : std::move(*mutable_field());
+}
+
+AttrValue convert_value(pb::AnyValue& v) {
   switch (v.value_case()) {
     case pb::AnyValue::kStringValue:
-      return v.string_value();
+      return take(v.string_value(), [&] { return v.mutable_string_value(); });
     case pb::AnyValue::kBoolValue:
       return v.bool_value();
     case pb::AnyValue::kIntValue:
@@ -70,24 +81,26 @@ AttrValue convert_value(const pb::AnyValue& v) {
   return std::monostate{};
 }
 
-Attributes convert_attributes(const google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs) {
+Attributes convert_attributes(google::protobuf::RepeatedPtrField<pb::KeyValue>& kvs) {
   Attributes out;
   out.reserve(static_cast<size_t>(kvs.size()));
-  for (const auto& kv : kvs)
-    out.push_back(Attribute{kv.key(), convert_value(kv.value())});
+  for (auto& kv : kvs)
+    out.push_back(Attribute{take(kv.key(), [&] { return kv.mutable_key(); }),
+                            convert_value(*kv.mutable_value())});
   return out;
 }
 
-Scope convert_scope(const pb::InstrumentationScope& s) {
-  return Scope{s.name(), s.version()};
+Scope convert_scope(pb::InstrumentationScope& s) {
+  return Scope{take(s.name(), [&] { return s.mutable_name(); }),
+               take(s.version(), [&] { return s.mutable_version(); })};
 }
 
-void convert_points(const google::protobuf::RepeatedPtrField<pb::NumberDataPoint>& in,
+void convert_points(google::protobuf::RepeatedPtrField<pb::NumberDataPoint>& in,
                     std::vector<NumberPoint>& out) {
   out.reserve(static_cast<size_t>(in.size()));
-  for (const auto& p : in) {
+  for (auto& p : in) {
     NumberPoint np;
-    np.attributes = convert_attributes(p.attributes());
+    np.attributes = convert_attributes(*p.mutable_attributes());
     np.attributes_hash = hash_attributes(np.attributes);
     np.start_ns = p.start_time_unix_nano();
     np.time_ns = p.time_unix_nano();
@@ -112,30 +125,31 @@ Temporality convert_temporality(pb::AggregationTemporality t) {
   }
 }
 
-MetricsRequest convert(const pb::ExportMetricsServiceRequest& req) {
+MetricsRequest convert(pb::ExportMetricsServiceRequest& req) {
   MetricsRequest out;
   out.resources.reserve(static_cast<size_t>(req.resource_metrics_size()));
-  for (const auto& rm : req.resource_metrics()) {
+  for (auto& rm : *req.mutable_resource_metrics()) {
     ResourceMetrics r;
-    r.resource = std::make_shared<const Attributes>(convert_attributes(rm.resource().attributes()));
+    r.resource = std::make_shared<const Attributes>(
+        convert_attributes(*rm.mutable_resource()->mutable_attributes()));
     r.resource_hash = hash_attributes(*r.resource);
-    for (const auto& sm : rm.scope_metrics()) {
+    for (auto& sm : *rm.mutable_scope_metrics()) {
       ScopeMetrics s;
-      s.scope = convert_scope(sm.scope());
-      for (const auto& m : sm.metrics()) {
+      s.scope = convert_scope(*sm.mutable_scope());
+      for (auto& m : *sm.mutable_metrics()) {
         Metric metric;
-        metric.name = m.name();
-        metric.unit = m.unit();
+        metric.name = take(m.name(), [&] { return m.mutable_name(); });
+        metric.unit = take(m.unit(), [&] { return m.mutable_unit(); });
         switch (m.data_case()) {
           case pb::Metric::kSum:
             metric.kind = MetricKind::kSum;
             metric.temporality = convert_temporality(m.sum().aggregation_temporality());
             metric.monotonic = m.sum().is_monotonic();
-            convert_points(m.sum().data_points(), metric.points);
+            convert_points(*m.mutable_sum()->mutable_data_points(), metric.points);
             break;
           case pb::Metric::kGauge:
             metric.kind = MetricKind::kGauge;
-            convert_points(m.gauge().data_points(), metric.points);
+            convert_points(*m.mutable_gauge()->mutable_data_points(), metric.points);
             break;
           case pb::Metric::kHistogram:
             metric.kind = MetricKind::kHistogram;
@@ -162,25 +176,27 @@ MetricsRequest convert(const pb::ExportMetricsServiceRequest& req) {
   return out;
 }
 
-LogsRequest convert(const pb::ExportLogsServiceRequest& req) {
+LogsRequest convert(pb::ExportLogsServiceRequest& req) {
   LogsRequest out;
   out.resources.reserve(static_cast<size_t>(req.resource_logs_size()));
-  for (const auto& rl : req.resource_logs()) {
+  for (auto& rl : *req.mutable_resource_logs()) {
     ResourceLogs r;
-    r.resource = std::make_shared<const Attributes>(convert_attributes(rl.resource().attributes()));
+    r.resource = std::make_shared<const Attributes>(
+        convert_attributes(*rl.mutable_resource()->mutable_attributes()));
     r.resource_hash = hash_attributes(*r.resource);
-    for (const auto& sl : rl.scope_logs()) {
+    for (auto& sl : *rl.mutable_scope_logs()) {
       ScopeLogs s;
-      s.scope = convert_scope(sl.scope());
+      s.scope = convert_scope(*sl.mutable_scope());
       s.records.reserve(static_cast<size_t>(sl.log_records_size()));
-      for (const auto& lr : sl.log_records()) {
+      for (auto& lr : *sl.mutable_log_records()) {
         LogRecord rec;
         rec.time_ns = lr.time_unix_nano();
         rec.observed_ns = lr.observed_time_unix_nano();
         if (lr.body().value_case() == pb::AnyValue::kStringValue)
-          rec.body = lr.body().string_value();
-        rec.event_name = lr.event_name();
-        rec.attributes = convert_attributes(lr.attributes());
+          rec.body = take(lr.body().string_value(),
+                          [&] { return lr.mutable_body()->mutable_string_value(); });
+        rec.event_name = take(lr.event_name(), [&] { return lr.mutable_event_name(); });
+        rec.attributes = convert_attributes(*lr.mutable_attributes());
         rec.attributes_hash = hash_attributes(rec.attributes);
         s.records.push_back(std::move(rec));
       }
