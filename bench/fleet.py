@@ -271,9 +271,12 @@ def main():
                 median(runs, "p99_ms"), median(runs, "cores"),
                 median(runs, "cpu_s_per_1m_points"), median(runs, "us_per_request"),
                 median(runs, "rss_mib"), median(runs, "generator_cores")))
-            # Near saturation the tail swings from run to run: each run's p99 shows how much.
-            print("%-34s %-10s p99 of each run: %s ms" % (
-                "", "", ", ".join("%.0f" % r["p99_ms"] for r in runs)))
+            # Near saturation the tail swings from run to run: each run's p99 shows how much,
+            # beside the cores server and generator took in it (their sum against the
+            # machine's cores is what the tail follows).
+            print("%-34s %-10s p99 of each run: %s ms; cores (server + generator): %s" % (
+                "", "", ", ".join("%.0f" % r["p99_ms"] for r in runs),
+                ", ".join("%.2f + %.2f" % (r["cores"], r["generator_cores"]) for r in runs)))
         ratio = median(results["agent"], "us_per_request") / max(
             1e-9, median(results["nginx"], "us_per_request"))
         ratio_grpc = median(results["agent/grpc"], "us_per_request") / max(
