@@ -137,13 +137,10 @@ TEST_CASE("responses follow the specification") {
 }
 
 TEST_CASE("decoded requests carry the hash of each attribute set, which the normalizer uses") {
-  const auto dir = test::testdata("claude-code/requests");
-  auto logs = std::get<otlp::LogsRequest>(otlp::decode_logs(
-      test::read_file((dir / std::filesystem::path("pb-delta__0017_logs.bin")).string()),
-      Encoding::kProtobuf));
+  auto logs = std::get<otlp::LogsRequest>(
+      otlp::decode_logs(test::request_fixture("pb-delta__0017_logs.bin"), Encoding::kProtobuf));
   auto metrics = std::get<otlp::MetricsRequest>(otlp::decode_metrics(
-      test::read_file((dir / std::filesystem::path("pb-delta__0023_metrics.bin")).string()),
-      Encoding::kProtobuf));
+      test::request_fixture("pb-delta__0023_metrics.bin"), Encoding::kProtobuf));
   size_t hashed = 0;
   for (auto& rl : logs.resources) {
     CHECK(rl.resource_hash == otlp::hash_attributes(*rl.resource));
@@ -209,10 +206,8 @@ TEST_CASE("attribute hashes are stored, so their values never change") {
   };
   CHECK(otlp::hash_attributes(attrs) == 5411967604249728928ULL);
   CHECK(otlp::hash_attributes({}) == 8922497616986557598ULL);
-  const auto dir = test::testdata("claude-code/requests");
-  auto logs = std::get<otlp::LogsRequest>(otlp::decode_logs(
-      test::read_file((dir / std::filesystem::path("pb-delta__0017_logs.bin")).string()),
-      Encoding::kProtobuf));
+  auto logs = std::get<otlp::LogsRequest>(
+      otlp::decode_logs(test::request_fixture("pb-delta__0017_logs.bin"), Encoding::kProtobuf));
   util::Hasher all;
   for (const auto& rl : logs.resources) {
     all.add_u64(rl.resource_hash);
