@@ -69,14 +69,25 @@ void bench_decode() {
   auto logs = [](const std::string& b, Encoding e) {
     return std::get<otlp::LogsRequest>(otlp::decode_logs(b, e)).record_count();
   };
+  // The baseline: libprotobuf's message tree, then conversion.
+  auto metrics_lib = [](const std::string& b, Encoding e) {
+    return std::get<otlp::MetricsRequest>(otlp::decode_metrics_with_libprotobuf(b, e))
+        .point_count();
+  };
+  auto logs_lib = [](const std::string& b, Encoding e) {
+    return std::get<otlp::LogsRequest>(otlp::decode_logs_with_libprotobuf(b, e)).record_count();
+  };
   struct Case {
     const char* name;
     const std::string* body;
     Encoding encoding;
     size_t (*decode)(const std::string&, Encoding);
   };
-  for (const Case& c : {Case{"protobuf", &pb_metrics, Encoding::kProtobuf, +metrics},
+  double baseline = 0;
+  for (const Case& c : {Case{"pb-lib", &pb_metrics, Encoding::kProtobuf, +metrics_lib},
+                        Case{"protobuf", &pb_metrics, Encoding::kProtobuf, +metrics},
                         Case{"json", &json_metrics, Encoding::kJson, +metrics},
+                        Case{"pb-logs-lib", &pb_logs, Encoding::kProtobuf, +logs_lib},
                         Case{"pb-logs", &pb_logs, Encoding::kProtobuf, +logs}}) {
     std::vector<double> rates;
     for (int run = 0; run < 7; ++run) {
@@ -90,8 +101,16 @@ void bench_decode() {
       if (items == 0) std::printf("nothing decoded?\n");
     }
     const double r = median(rates);
-    std::printf("decode %-8s  %6zu bytes/request  median %8.0f requests/s  %7.1f MB/s\n", c.name,
+    std::printf("decode %-11s  %6zu bytes/request  median %8.0f requests/s  %7.1f MB/s", c.name,
                 c.body->size(), r, r * static_cast<double>(c.body->size()) / 1e6);
+    if (c.decode == +metrics_lib || c.decode == +logs_lib) {
+      baseline = r;
+      std::printf("\n");
+    } else if (c.encoding == Encoding::kProtobuf) {
+      std::printf("  %.2fx libprotobuf\n", r / baseline);
+    } else {
+      std::printf("\n");
+    }
   }
 }
 

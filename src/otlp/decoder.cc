@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "cce/otlp/wire_reader.h"
 #include "cce/util/strings.h"
 #include "otlp.pb.h"
 
@@ -255,10 +256,24 @@ Decoded<Out> decode(std::string_view body, Encoding encoding) {
 }  // namespace
 
 Decoded<MetricsRequest> decode_metrics(std::string_view body, Encoding encoding) {
-  return decode<MetricsRequest, pb::ExportMetricsServiceRequest>(body, encoding);
+  if (encoding == Encoding::kProtobuf) {
+    if (auto read = read_metrics_wire(body)) return std::move(*read);
+  }
+  return decode_metrics_with_libprotobuf(body, encoding);
 }
 
 Decoded<LogsRequest> decode_logs(std::string_view body, Encoding encoding) {
+  if (encoding == Encoding::kProtobuf) {
+    if (auto read = read_logs_wire(body)) return std::move(*read);
+  }
+  return decode_logs_with_libprotobuf(body, encoding);
+}
+
+Decoded<MetricsRequest> decode_metrics_with_libprotobuf(std::string_view body, Encoding encoding) {
+  return decode<MetricsRequest, pb::ExportMetricsServiceRequest>(body, encoding);
+}
+
+Decoded<LogsRequest> decode_logs_with_libprotobuf(std::string_view body, Encoding encoding) {
   return decode<LogsRequest, pb::ExportLogsServiceRequest>(body, encoding);
 }
 

@@ -1,6 +1,8 @@
 #include "cce/util/strings.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace cce::util {
 
@@ -28,6 +30,45 @@ std::string_view trim(std::string_view s) {
   while (e > b && space(s[e - 1]))
     --e;
   return s.substr(b, e - b);
+}
+
+bool valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p != end) {
+    // Attribute text is nearly all ASCII: eight bytes at a time while it is.
+    while (end - p >= 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      if (word & 0x8080808080808080ULL) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const unsigned c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    ptrdiff_t n = 0;
+    uint32_t cp = 0, least = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 2, cp = c & 0x1f, least = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 3, cp = c & 0x0f, least = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 4, cp = c & 0x07, least = 0x10000;
+    } else {
+      return false;
+    }
+    if (end - p < n) return false;
+    for (ptrdiff_t i = 1; i < n; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (p[i] & 0x3fu);
+    }
+    if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    p += n;
+  }
+  return true;
 }
 
 std::string hex(std::string_view bytes) {

@@ -7,6 +7,7 @@
 
 #include "cce/otlp/decoder.h"
 #include "cce/usage/otel_normalizer.h"
+#include "mutate.h"
 #include "test_support.h"
 
 using namespace cce;
@@ -27,44 +28,6 @@ std::vector<std::pair<std::string, otlp::Encoding>> seeds() {
     }
   }
   return out;
-}
-
-std::string mutate(std::string s, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> kind(0, 5);
-  auto pos = [&] {
-    return s.empty() ? 0 : std::uniform_int_distribution<size_t>(0, s.size() - 1)(rng);
-  };
-  switch (kind(rng)) {
-    case 0:  // truncate
-      s.resize(pos());
-      break;
-    case 1:  // flip bytes
-      for (int i = 0; i < 8 && !s.empty(); ++i)
-        s[pos()] = static_cast<char>(rng());
-      break;
-    case 2:  // insert random bytes
-      s.insert(pos(), std::string(static_cast<size_t>(rng() % 16), static_cast<char>(rng())));
-      break;
-    case 3:  // delete a range
-      if (!s.empty()) {
-        size_t p = pos();
-        s.erase(p, static_cast<size_t>(rng() % 64));
-      }
-      break;
-    case 4:  // duplicate a slice (nested lengths go wrong)
-      if (!s.empty()) {
-        size_t p = pos();
-        s.insert(pos(), s.substr(p, static_cast<size_t>(rng() % 128)));
-      }
-      break;
-    default: {  // pure noise
-      std::string noise(static_cast<size_t>(rng() % 512), '\0');
-      for (auto& c : noise)
-        c = static_cast<char>(rng());
-      return noise;
-    }
-  }
-  return s;
 }
 
 // Every point and record of a decoded request is accounted for exactly once by the normalizer.
@@ -99,8 +62,8 @@ TEST_CASE("fuzz: 12,000 random, truncated and mutated bodies neither crash nor l
   size_t decoded = 0, rejected = 0;
   for (int i = 0; i < 12000; ++i) {
     const auto& [seed, enc] = corpus[static_cast<size_t>(i) % corpus.size()];
-    std::string body = mutate(seed, rng);
-    if (i % 3 == 0) body = mutate(body, rng);
+    std::string body = test::mutate(seed, rng);
+    if (i % 3 == 0) body = test::mutate(body, rng);
     const auto encoding = (i % 7 == 0) ? (enc == otlp::Encoding::kJson ? otlp::Encoding::kProtobuf
                                                                        : otlp::Encoding::kJson)
                                        : enc;

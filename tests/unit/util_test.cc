@@ -3,6 +3,7 @@
 #include "cce/usage/model_id.h"
 #include "cce/util/civil_date.h"
 #include "cce/util/duration.h"
+#include "cce/util/strings.h"
 
 using namespace cce;
 
@@ -52,4 +53,20 @@ TEST_CASE("model ids are normalized to the first-party id") {
         "claude-sonnet-4-5-20250929");
   CHECK(usage::normalize_model_id("global.anthropic.claude-opus-4-6-v1") == "claude-opus-4-6");
   CHECK(usage::normalize_model_id("claude-sonnet-4-5@20250929") == "claude-sonnet-4-5-20250929");
+}
+
+TEST_CASE("well-formed UTF-8, as protobuf string fields require") {
+  using cce::util::valid_utf8;
+  CHECK(valid_utf8(""));
+  CHECK(valid_utf8("plain ascii, longer than eight bytes"));
+  CHECK(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // 2, 3 and 4 bytes
+  CHECK(valid_utf8("\xf4\x8f\xbf\xbf"));                           // U+10FFFF
+  CHECK_FALSE(valid_utf8("\xc0\xaf"));                             // overlong '/'
+  CHECK_FALSE(valid_utf8("\xe0\x80\xaf"));                         // overlong, 3 bytes
+  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));                         // a surrogate
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));                     // past U+10FFFF
+  CHECK_FALSE(valid_utf8("ascii then \xc3"));                      // cut short
+  CHECK_FALSE(valid_utf8("\xc3\x28"));                             // not a continuation
+  CHECK_FALSE(valid_utf8("\x80"));                                 // a lone continuation
+  CHECK_FALSE(valid_utf8("\xff"));
 }

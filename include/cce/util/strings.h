@@ -10,6 +10,9 @@ namespace cce::util {
 std::string lower(std::string_view s);
 // Without leading and trailing ASCII whitespace (spaces, tabs, CR, LF).
 std::string_view trim(std::string_view s);
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as protobuf
+// requires of a string field.
+bool valid_utf8(std::string_view s);
 // Lower-case hexadecimal of raw bytes.
 std::string hex(std::string_view bytes);
 
