@@ -22,6 +22,13 @@ constexpr auto kGather = std::chrono::milliseconds(10);
 // at most this much journal.
 constexpr auto kFoldInterval = std::chrono::seconds(5);
 constexpr size_t kMaxJournalBytes = size_t{64} << 20;
+
+template <typename Request>
+SpentRequest spend(Request& request) {
+  if (auto* m = std::get_if<otlp::MetricsRequest>(&request)) return std::move(*m);
+  if (auto* l = std::get_if<otlp::LogsRequest>(&request)) return std::move(*l);
+  return {};
+}
 }  // namespace
 
 Pipeline::Pipeline(store::Store& store, usage::Ledger& ledger, usage::OtelNormalizer& normalizer,
@@ -120,7 +127,7 @@ void Pipeline::submit(Request request, Done done) {
       return;
     }
   }
-  done(IngestReply{false, 0, "shutting down"});
+  done(IngestReply{false, 0, "shutting down", {}});
 }
 
 void Pipeline::run() {
@@ -210,7 +217,7 @@ void Pipeline::process_api_day(Job& job) {
   const util::Date today = util::Date::from_time(clock_.now());
   if (d.day < today - (retention_days_ - 1)) {
     // Older than the store keeps: its counted values are gone, so storing it would count twice.
-    job.done(IngestReply{true, 0, {}});
+    job.done(IngestReply{true, 0, {}, {}});
     return;
   }
   usage::LedgerChanges changes =
@@ -221,7 +228,7 @@ void Pipeline::process_api_day(Job& job) {
     store_.write(std::move(batch));
   } catch (const std::exception& e) {
     store_failed("could not commit API day " + d.day.str(), e);
-    job.done(IngestReply{false, 0, {}});
+    job.done(IngestReply{false, 0, {}, {}});
     return;
   }
   apply_committed(changes);
@@ -233,7 +240,7 @@ void Pipeline::process_api_day(Job& job) {
         d.target.state_key.substr(0, d.target.state_key.rfind('.')), d.day.str(),
         changes.api_held_by_other.size());
   }
-  job.done(IngestReply{true, 0, {}});
+  job.done(IngestReply{true, 0, {}, {}});
 }
 
 void Pipeline::process(std::vector<Job>& all) {
@@ -296,7 +303,7 @@ void Pipeline::process(std::vector<Job>& all) {
       spdlog::error("store: reloading ingest state failed: {}", e2.what());
     }
     for (auto& job : group)
-      job.done(IngestReply{false, 0, {}});
+      job.done(IngestReply{false, 0, {}, {}});
     return;
   }
   apply_committed(changes);
@@ -336,7 +343,7 @@ void Pipeline::answer(Committed& committed, bool durable) {
   auto& group = committed.jobs;
   for (size_t i = 0; i < group.size(); ++i) {
     if (!durable) {
-      group[i].done(IngestReply{false, 0, {}});
+      group[i].done(IngestReply{false, 0, {}, {}});
       continue;
     }
     const auto& r = committed.results[i];
@@ -352,7 +359,7 @@ void Pipeline::answer(Committed& committed, bool durable) {
     if (r.rejected > 0) {
       message = std::to_string(r.rejected) + " rejected: " + r.rejection_message;
     }
-    group[i].done(IngestReply{true, r.rejected, std::move(message)});
+    group[i].done(IngestReply{true, r.rejected, std::move(message), spend(group[i].request)});
   }
 }
 

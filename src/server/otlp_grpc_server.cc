@@ -6,9 +6,11 @@
 #include <grpcpp/security/server_credentials.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <shared_mutex>
 #include <sstream>
 #include <thread>
 
@@ -58,26 +60,33 @@ std::string metadata(const grpc::GenericServerContext& ctx, const char* key) {
   return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
 }
 
-// What every call shares. Operations are started under `mu` so none can reach a completion
-// queue that stop() has shut down: that is a fatal error in gRPC.
+// What every call shares. Operations are started under a shared lock on `mu`, and stop()
+// takes it exclusively to close: then none can reach a completion queue that stop() has shut
+// down, which is a fatal error in gRPC. Starts share the lock because the answer thread starts
+// each call's final write, a send to the socket, inside it: under an exclusive lock the queue's
+// thread waited for every one of those sends.
 struct Shared {
   Shared(const OtlpReceiver& r, InflightBudget& b) : receiver(r), budget(b) {}
   const OtlpReceiver& receiver;
   InflightBudget& budget;
   grpc::AsyncGenericService service;
-  std::mutex mu;
+  std::shared_mutex mu;
+  bool closed = false;           // the queues are shut down: start nothing more
+  std::atomic<size_t> owed = 0;  // calls waiting for the receiver's answer
+  std::mutex answered_mu;        // for `answered` alone
   std::condition_variable answered;
-  bool closed = false;  // the queues are shut down: start nothing more
-  size_t owed = 0;      // calls waiting for the receiver's answer
 
   // Starts `op` unless the queues are closed. `settles_owed`: the call's answer was owed, and is
-  // settled in the same lock, so stop() cannot close between the two.
+  // settled before the lock is let go, so stop() cannot close between the two.
   template <typename Op>
   bool start(Op&& op, bool settles_owed = false) {
-    std::lock_guard lock(mu);
+    std::shared_lock lock(mu);
     const bool started = !closed;
     if (started) op();
-    if (settles_owed && --owed == 0) answered.notify_all();
+    if (settles_owed && owed.fetch_sub(1) == 1) {
+      std::lock_guard last(answered_mu);
+      answered.notify_all();
+    }
     return started;
   }
 };
@@ -164,15 +173,14 @@ class ExportCall {
       return finish(shared_.receiver.refuse(request_, 503, std::string(InflightBudget::kRefusal)));
     }
     held_ = body.size();
-    {
-      std::lock_guard lock(shared_.mu);
-      ++shared_.owed;
-      owed_ = true;
-    }
-    shared_.receiver.receive(request_, body, [this](OtlpOutcome outcome) { finish(outcome); });
+    ++shared_.owed;
+    owed_ = true;
+    shared_.receiver.receive(request_, body,
+                             [this](OtlpOutcome outcome) { finish(std::move(outcome)); });
   }
 
-  void finish(const OtlpOutcome& outcome) {
+  void finish(OtlpOutcome outcome) {
+    spent_ = std::move(outcome.spent);  // freed with the call, on the queue's thread
     shared_.budget.give_back(held_);
     held_ = 0;
     if (outcome.status != 200)
@@ -207,6 +215,7 @@ class ExportCall {
   grpc::ByteBuffer out_;
   size_t held_ = 0;
   bool owed_ = false;
+  ingest::SpentRequest spent_;
 };
 
 // Calls requested ahead on each queue, so a burst of new calls need not wait for the thread.
@@ -323,8 +332,11 @@ void OtlpGrpcServer::stop() {
   {
     // Calls the receiver still owes an answer are answered before the queues close (the
     // pipeline runs until after this); one whose answer comes later is dropped unanswered.
-    std::unique_lock lock(m.shared.mu);
+    std::unique_lock lock(m.shared.answered_mu);
     m.shared.answered.wait_for(lock, std::chrono::seconds(5), [&] { return m.shared.owed == 0; });
+  }
+  {
+    std::unique_lock lock(m.shared.mu);  // once the starts under way are done
     m.shared.closed = true;
   }
   for (auto& queue : m.queues)

@@ -335,13 +335,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     shared_.receiver.receive(
         *admitted_, raw, [self = this->shared_from_this()](OtlpOutcome outcome) {
-          self->post_answer(OtlpReceiver::http_answer(*self->admitted_, outcome));
+          HttpAnswer answer = OtlpReceiver::http_answer(*self->admitted_, outcome);
+          self->post_answer(std::move(answer), std::move(outcome.spent));
         });
   }
 
-  void post_answer(HttpAnswer a) {
-    asio::post(stream_.get_executor(), [self = this->shared_from_this(),
-                                        a = std::move(a)]() mutable { self->write(std::move(a)); });
+  // `spent` is freed with the handler, on the connection's thread.
+  void post_answer(HttpAnswer a, ingest::SpentRequest spent = {}) {
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), a = std::move(a),
+                spent = std::move(spent)]() mutable { self->write(std::move(a)); });
   }
 
   void answer_plain(int status, std::string body) {

@@ -134,7 +134,7 @@ OtlpOutcome OtlpReceiver::refuse(const OtlpAdmitted& request, int status,
                                  const std::string& message) const {
   if (status != 503) log_client_error(request.peer, request.signal, status, message);
   count(request, status);
-  return OtlpOutcome{status, 0, message};
+  return OtlpOutcome{status, 0, message, {}};
 }
 
 HttpAnswer OtlpReceiver::fail(const OtlpAdmitted& request, int status,
@@ -204,7 +204,8 @@ void OtlpReceiver::receive(const OtlpAdmitted& request, std::string_view body, D
       std::string message = std::move(reply.message);
       if (reply.rejected > 0 && message.empty()) message = "some data points were rejected";
       count(request, 200);
-      done(OtlpOutcome{200, static_cast<int64_t>(reply.rejected), std::move(message)});
+      done(OtlpOutcome{200, static_cast<int64_t>(reply.rejected), std::move(message),
+                       std::move(reply.spent)});
     };
   };
   auto decoded = [&](auto d) {

@@ -59,6 +59,7 @@ struct OtlpOutcome {
   int status = 200;
   int64_t rejected = 0;
   std::string message;
+  ingest::SpentRequest spent;  // to be freed on the listener's thread
 };
 
 // OTLP/HTTP per the specification, apart from the transport: /v1/metrics, /v1/logs and
