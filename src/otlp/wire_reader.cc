@@ -195,6 +195,46 @@ bool repeated(std::string_view msg, uint32_t field, Item&& item) {
   });
 }
 
+// ScopeLogs and ScopeMetrics: a scope (once) and items (records or metrics) read by `item`.
+template <typename Out, typename Item>
+bool scope_with(std::string_view msg, Out& out, std::vector<Item>& items,
+                bool (*item)(std::string_view, Item&)) {
+  bool has_scope = false;
+  return each_field(msg, [&](uint32_t t, Cursor& c) {
+    std::string_view s;
+    switch (t) {
+      case tag(1, kLen):
+        return once(has_scope) && c.bytes(s) && scope(s, out.scope);
+      case tag(2, kLen):
+        return c.bytes(s) && item(s, items.emplace_back());
+      default:
+        return c.skip(t & 7);
+    }
+  });
+}
+
+// ResourceLogs and ResourceMetrics: a resource (once) and scopes read by `read_scope`.
+template <typename Out, typename ReadScope>
+bool resource_with(std::string_view msg, Out& out, ReadScope&& read_scope) {
+  bool has_resource = false;
+  Attributes attrs;
+  const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
+    std::string_view s;
+    switch (t) {
+      case tag(1, kLen):
+        return once(has_resource) && c.bytes(s) && resource(s, attrs);
+      case tag(2, kLen):
+        return c.bytes(s) && read_scope(s, out.scopes.emplace_back());
+      default:
+        return c.skip(t & 7);
+    }
+  });
+  if (!ok) return false;
+  out.resource_hash = hash_attributes(attrs);
+  out.resource = std::make_shared<const Attributes>(std::move(attrs));
+  return true;
+}
+
 // ---- logs ----
 
 bool log_record(std::string_view msg, LogRecord& out) {
@@ -226,39 +266,10 @@ bool log_record(std::string_view msg, LogRecord& out) {
   return ok;
 }
 
-bool scope_logs(std::string_view msg, ScopeLogs& out) {
-  bool has_scope = false;
-  return each_field(msg, [&](uint32_t t, Cursor& c) {
-    std::string_view s;
-    switch (t) {
-      case tag(1, kLen):
-        return once(has_scope) && c.bytes(s) && scope(s, out.scope);
-      case tag(2, kLen):
-        return c.bytes(s) && log_record(s, out.records.emplace_back());
-      default:
-        return c.skip(t & 7);
-    }
-  });
-}
-
 bool resource_logs(std::string_view msg, ResourceLogs& out) {
-  bool has_resource = false;
-  Attributes attrs;
-  const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
-    std::string_view s;
-    switch (t) {
-      case tag(1, kLen):
-        return once(has_resource) && c.bytes(s) && resource(s, attrs);
-      case tag(2, kLen):
-        return c.bytes(s) && scope_logs(s, out.scopes.emplace_back());
-      default:
-        return c.skip(t & 7);
-    }
+  return resource_with(msg, out, [](std::string_view s, ScopeLogs& scope_logs) {
+    return scope_with(s, scope_logs, scope_logs.records, log_record);
   });
-  if (!ok) return false;
-  out.resource_hash = hash_attributes(attrs);
-  out.resource = std::make_shared<const Attributes>(std::move(attrs));
-  return true;
 }
 
 // ---- metrics ----
@@ -372,39 +383,10 @@ bool metric(std::string_view msg, Metric& out) {
   });
 }
 
-bool scope_metrics(std::string_view msg, ScopeMetrics& out) {
-  bool has_scope = false;
-  return each_field(msg, [&](uint32_t t, Cursor& c) {
-    std::string_view s;
-    switch (t) {
-      case tag(1, kLen):
-        return once(has_scope) && c.bytes(s) && scope(s, out.scope);
-      case tag(2, kLen):
-        return c.bytes(s) && metric(s, out.metrics.emplace_back());
-      default:
-        return c.skip(t & 7);
-    }
-  });
-}
-
 bool resource_metrics(std::string_view msg, ResourceMetrics& out) {
-  bool has_resource = false;
-  Attributes attrs;
-  const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
-    std::string_view s;
-    switch (t) {
-      case tag(1, kLen):
-        return once(has_resource) && c.bytes(s) && resource(s, attrs);
-      case tag(2, kLen):
-        return c.bytes(s) && scope_metrics(s, out.scopes.emplace_back());
-      default:
-        return c.skip(t & 7);
-    }
+  return resource_with(msg, out, [](std::string_view s, ScopeMetrics& scope_metrics) {
+    return scope_with(s, scope_metrics, scope_metrics.metrics, metric);
   });
-  if (!ok) return false;
-  out.resource_hash = hash_attributes(attrs);
-  out.resource = std::make_shared<const Attributes>(std::move(attrs));
-  return true;
 }
 
 }  // namespace
