@@ -102,7 +102,58 @@ bool once(bool& seen) {
   return true;
 }
 
-bool any_value(std::string_view msg, AttrValue& out) {
+// Reads each `field` of `msg`, a repeated message field, with `item`; skips the other fields.
+template <typename Item>
+bool repeated(std::string_view msg, uint32_t field, Item&& item) {
+  return each_field(msg, [&](uint32_t t, Cursor& c) {
+    std::string_view s;
+    if (t != tag(field, kLen)) return c.skip(t & 7);
+    return c.bytes(s) && item(s);
+  });
+}
+
+// Values nest (arrays of arrays, lists of lists); deeper ones are left to libprotobuf, which
+// allows a hundred messages deep.
+constexpr int kMaxNesting = 32;
+
+bool any_value(std::string_view msg, AttrValue& out, int depth = 0);
+bool key_value(std::string_view msg, Attribute& out, int depth = 0);
+
+// Arrays and key-value lists as the decoder writes them: "[a,b]" and "{k=v,...}".
+bool array_text(std::string_view msg, int depth, std::string& text) {
+  text = "[";
+  bool first = true;
+  const bool ok = repeated(msg, 1, [&](std::string_view item) {
+    AttrValue v;
+    if (!any_value(item, v, depth + 1)) return false;
+    if (!first) text += ',';
+    first = false;
+    text += to_text(v);
+    return true;
+  });
+  text += ']';
+  return ok;
+}
+
+bool kvlist_text(std::string_view msg, int depth, std::string& text) {
+  text = "{";
+  bool first = true;
+  const bool ok = repeated(msg, 1, [&](std::string_view item) {
+    Attribute kv;
+    if (!key_value(item, kv, depth + 1)) return false;
+    if (!first) text += ',';
+    first = false;
+    text += kv.key + "=" + to_text(kv.value);
+    return true;
+  });
+  text += '}';
+  return ok;
+}
+
+bool any_value(std::string_view msg, AttrValue& out, int depth) {
+  if (depth > kMaxNesting) return false;
+  bool had_list = false;  // a second array or list would merge into the first
+
   return each_field(msg, [&](uint32_t t, Cursor& c) {
     std::string_view s;
     uint64_t v = 0;
@@ -123,9 +174,15 @@ bool any_value(std::string_view msg, AttrValue& out) {
         if (!c.fixed64(v)) return false;
         out = std::bit_cast<double>(v);
         return true;
-      case tag(5, kLen):  // array_value
-      case tag(6, kLen):  // kvlist_value
-        return false;
+      case tag(5, kLen):
+      case tag(6, kLen): {
+        std::string text;
+        if (!once(had_list) || !c.bytes(s)) return false;
+        if (!(t == tag(5, kLen) ? array_text(s, depth, text) : kvlist_text(s, depth, text)))
+          return false;
+        out = Composite{std::move(text)};
+        return true;
+      }
       case tag(7, kLen):
         if (!c.bytes(s)) return false;
         out = Composite{"0x" + util::hex(s)};
@@ -136,7 +193,7 @@ bool any_value(std::string_view msg, AttrValue& out) {
   });
 }
 
-bool key_value(std::string_view msg, Attribute& out) {
+bool key_value(std::string_view msg, Attribute& out, int depth) {
   bool has_value = false;
   return each_field(msg, [&](uint32_t t, Cursor& c) {
     std::string_view s;
@@ -146,7 +203,7 @@ bool key_value(std::string_view msg, Attribute& out) {
         out.key.assign(s);
         return true;
       case tag(2, kLen):
-        return once(has_value) && c.bytes(s) && any_value(s, out.value);
+        return once(has_value) && c.bytes(s) && any_value(s, out.value, depth);
       default:
         return c.skip(t & 7);
     }
@@ -182,16 +239,6 @@ bool scope(std::string_view msg, Scope& out) {
       default:
         return c.skip(t & 7);
     }
-  });
-}
-
-// Reads each `field` of `msg`, a repeated message field, with `item`; skips the other fields.
-template <typename Item>
-bool repeated(std::string_view msg, uint32_t field, Item&& item) {
-  return each_field(msg, [&](uint32_t t, Cursor& c) {
-    std::string_view s;
-    if (t != tag(field, kLen)) return c.skip(t & 7);
-    return c.bytes(s) && item(s);
   });
 }
 

@@ -4,10 +4,10 @@
 //
 // libprotobuf first builds its own message tree and the decoder then converts it: two passes and
 // an allocation per message, about a fifth of the agent's CPU under a fleet. This reader takes
-// the exports Claude Code sends (string, number, bool and bytes attributes; sum, gauge and
-// counted histogram points) in one pass, and leaves the rest to libprotobuf by returning
-// nullopt: malformed input, groups, array and key-value-list values, a singular message field
-// sent twice (libprotobuf merges those), invalid UTF-8 in a string. libprotobuf then decides and
+// the exports Claude Code sends (attributes of every kind; sum, gauge and counted histogram
+// points) in one pass, and leaves the rest to libprotobuf by returning nullopt: malformed input,
+// groups, a singular message field sent twice (libprotobuf merges those), invalid UTF-8 in a
+// string, values nested more than 32 deep. libprotobuf then decides and
 // words any error. So whatever this returns is what decoding with libprotobuf returns for the
 // same bytes; tests/unit/wire_reader_test.cc holds it to that on recorded and mutated exports.
 
