@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "cce/util/hash.h"
 
@@ -111,28 +112,50 @@ size_t LogsRequest::record_count() const {
   return n;
 }
 
+namespace {
+// An attribute to sort by key: the key's first eight bytes as a big-endian number (zero-padded)
+// order two keys as their bytes do unless they are equal, and then the whole keys decide. The
+// comparisons come out as comparing the keys themselves, so the sort, and the hash, are the same.
+struct ByKey {
+  uint64_t prefix;
+  const Attribute* attr;
+  bool operator<(const ByKey& o) const {
+    if (prefix != o.prefix) return prefix < o.prefix;
+    return attr->key < o.attr->key;
+  }
+};
+
+uint64_t key_prefix(const std::string& key) {
+  unsigned char bytes[8] = {};
+  std::memcpy(bytes, key.data(), std::min<size_t>(key.size(), 8));
+  uint64_t v = 0;
+  for (unsigned char b : bytes)
+    v = v << 8 | b;
+  return v;
+}
+}  // namespace
+
 uint64_t hash_attributes(const Attributes& attrs) {
-  // Sorted by key, so the order a client sends them in does not matter. Pointers to sort sit
-  // on the stack for the usual few dozen attributes.
+  // Sorted by key, so the order a client sends them in does not matter. What is sorted sits on
+  // the stack for the usual few dozen attributes.
   constexpr size_t kOnStack = 64;
-  std::array<const Attribute*, kOnStack> on_stack;
-  std::vector<const Attribute*> on_heap;
-  const Attribute** sorted = on_stack.data();
+  std::array<ByKey, kOnStack> on_stack;
+  std::vector<ByKey> on_heap;
+  ByKey* sorted = on_stack.data();
   if (attrs.size() > kOnStack) {
     on_heap.resize(attrs.size());
     sorted = on_heap.data();
   }
   for (size_t i = 0; i < attrs.size(); ++i)
-    sorted[i] = &attrs[i];
-  std::sort(sorted, sorted + attrs.size(),
-            [](const auto* a, const auto* b) { return a->key < b->key; });
+    sorted[i] = ByKey{key_prefix(attrs[i].key), &attrs[i]};
+  std::sort(sorted, sorted + attrs.size());
   util::Hasher h;
   h.add_u64(attrs.size());
   std::array<char, 64> buf;
   for (size_t i = 0; i < attrs.size(); ++i) {
-    h.add(sorted[i]->key);
-    h.add_u64(sorted[i]->value.index());
-    h.add(text_view(sorted[i]->value, buf));
+    h.add(sorted[i].attr->key);
+    h.add_u64(sorted[i].attr->value.index());
+    h.add(text_view(sorted[i].attr->value, buf));
   }
   return h.digest();
 }
