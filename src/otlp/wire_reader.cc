@@ -215,7 +215,19 @@ bool attribute(Cursor& c, Attributes& out) {
   return c.bytes(s) && key_value(s, out.emplace_back());
 }
 
+// How many `field_tag` fields `msg` holds, to size a vector once (growing one attribute at a
+// time moved every key and value several times over). Malformed bytes end the count early.
+size_t count(std::string_view msg, uint32_t field_tag) {
+  size_t n = 0;
+  each_field(msg, [&](uint32_t t, Cursor& c) {
+    n += t == field_tag;
+    return c.skip(t & 7);
+  });
+  return n;
+}
+
 bool resource(std::string_view msg, Attributes& out) {
+  out.reserve(count(msg, tag(1, kLen)));
   return each_field(msg, [&](uint32_t t, Cursor& c) {
     return t == tag(1, kLen) ? attribute(c, out) : c.skip(t & 7);
   });
@@ -246,6 +258,7 @@ bool scope(std::string_view msg, Scope& out) {
 template <typename Out, typename Item>
 bool scope_with(std::string_view msg, Out& out, std::vector<Item>& items,
                 bool (*item)(std::string_view, Item&)) {
+  items.reserve(count(msg, tag(2, kLen)));
   bool has_scope = false;
   return each_field(msg, [&](uint32_t t, Cursor& c) {
     std::string_view s;
@@ -263,6 +276,7 @@ bool scope_with(std::string_view msg, Out& out, std::vector<Item>& items,
 // ResourceLogs and ResourceMetrics: a resource (once) and scopes read by `read_scope`.
 template <typename Out, typename ReadScope>
 bool resource_with(std::string_view msg, Out& out, ReadScope&& read_scope) {
+  out.scopes.reserve(count(msg, tag(2, kLen)));
   bool has_resource = false;
   Attributes attrs;
   const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
@@ -285,6 +299,7 @@ bool resource_with(std::string_view msg, Out& out, ReadScope&& read_scope) {
 // ---- logs ----
 
 bool log_record(std::string_view msg, LogRecord& out) {
+  out.attributes.reserve(count(msg, tag(6, kLen)));
   bool has_body = false;
   const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
     std::string_view s;
@@ -322,6 +337,7 @@ bool resource_logs(std::string_view msg, ResourceLogs& out) {
 // ---- metrics ----
 
 bool number_point(std::string_view msg, NumberPoint& out) {
+  out.attributes.reserve(count(msg, tag(7, kLen)));
   const bool ok = each_field(msg, [&](uint32_t t, Cursor& c) {
     uint64_t v = 0;
     switch (t) {
@@ -353,6 +369,7 @@ bool number_point(std::string_view msg, NumberPoint& out) {
 
 // A Gauge, or a Sum (`sum`) with its two fields more.
 bool number_points(std::string_view msg, bool sum, Metric& out) {
+  out.points.reserve(count(msg, tag(1, kLen)));
   return each_field(msg, [&](uint32_t t, Cursor& c) {
     std::string_view s;
     uint64_t v = 0;
@@ -440,6 +457,7 @@ bool resource_metrics(std::string_view msg, ResourceMetrics& out) {
 
 std::optional<MetricsRequest> read_metrics_wire(std::string_view body) {
   MetricsRequest out;
+  out.resources.reserve(count(body, tag(1, kLen)));
   if (!repeated(body, 1, [&](std::string_view s) {
         return resource_metrics(s, out.resources.emplace_back());
       }))
@@ -449,6 +467,7 @@ std::optional<MetricsRequest> read_metrics_wire(std::string_view body) {
 
 std::optional<LogsRequest> read_logs_wire(std::string_view body) {
   LogsRequest out;
+  out.resources.reserve(count(body, tag(1, kLen)));
   if (!repeated(body, 1,
                 [&](std::string_view s) { return resource_logs(s, out.resources.emplace_back()); }))
     return std::nullopt;
