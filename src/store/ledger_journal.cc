@@ -1,6 +1,7 @@
 #include "src/store/ledger_journal.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <iterator>
@@ -83,39 +84,6 @@ uint64_t hash_of(const Row& r) {
       },
       key_of(r));
   return h;
-}
-
-template <typename Row, typename From>
-size_t put_row(std::unordered_map<uint64_t, std::vector<Row>>& by_key, From&& row) {
-  auto& bucket = by_key[hash_of(row)];
-  for (auto& r : bucket) {
-    if (key_of(r) == key_of(row)) {
-      r = std::forward<From>(row);
-      return 0;
-    }
-  }
-  bucket.push_back(std::forward<From>(row));
-  return 1;
-}
-
-template <typename Row>
-void append_rows(const std::unordered_map<uint64_t, std::vector<Row>>& by_key,
-                 std::vector<Row>& out) {
-  for (const auto& [h, bucket] : by_key)
-    out.insert(out.end(), bucket.begin(), bucket.end());
-}
-
-template <typename Row>
-size_t take_rows(std::unordered_map<uint64_t, std::vector<Row>>& by_key, size_t max_rows,
-                 std::vector<Row>& out) {
-  size_t n = 0;
-  for (auto it = by_key.begin(); it != by_key.end() && n < max_rows;) {
-    n += it->second.size();
-    out.insert(out.end(), std::make_move_iterator(it->second.begin()),
-               std::make_move_iterator(it->second.end()));
-    it = by_key.erase(it);
-  }
-  return n;
 }
 
 }  // namespace
@@ -205,11 +173,78 @@ LedgerRows LedgerJournal::decode(std::string_view record) {
   return rows;
 }
 
+template <typename Row>
+size_t LedgerJournal::Table<Row>::home(uint64_t hash) const {
+  // Fibonacci hashing: the product's top bits, which every bit of the hash reaches.
+  return static_cast<size_t>((hash * 0x9e3779b97f4a7c15ULL) >>
+                             (64 - std::countr_zero(slots_.size())));
+}
+
+template <typename Row>
+void LedgerJournal::Table<Row>::grow() {
+  slots_.assign(std::max<size_t>(64, slots_.size() * 2), 0);
+  const size_t mask = slots_.size() - 1;
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    size_t i = home(hashes_[r]);
+    while (slots_[i] != 0)
+      i = (i + 1) & mask;
+    slots_[i] = static_cast<uint32_t>(r + 1);
+  }
+}
+
+template <typename Row>
+bool LedgerJournal::Table<Row>::put(Row&& row) {
+  if ((rows_.size() + 1) * 2 > slots_.size()) grow();
+  const uint64_t hash = hash_of(row);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = home(hash);; i = (i + 1) & mask) {
+    const uint32_t slot = slots_[i];
+    if (slot == 0) {
+      slots_[i] = static_cast<uint32_t>(rows_.size() + 1);
+      rows_.push_back(std::move(row));
+      hashes_.push_back(hash);
+      return true;
+    }
+    if (hashes_[slot - 1] == hash && key_of(rows_[slot - 1]) == key_of(row)) {
+      rows_[slot - 1] = std::move(row);
+      return false;
+    }
+  }
+}
+
+template <typename Row>
+size_t LedgerJournal::Table<Row>::take(size_t max, std::vector<Row>& out) {
+  const size_t n = std::min(max, rows_.size());
+  const size_t mask = slots_.size() - 1;
+  for (size_t taken = 0; taken < n; ++taken) {
+    // The last row goes, so no other row's index changes.
+    const size_t r = rows_.size() - 1;
+    size_t i = home(hashes_[r]);
+    while (slots_[i] != r + 1)
+      i = (i + 1) & mask;
+    // Rows leave in the reverse of the order they came in (a grow re-inserts them in order),
+    // so no row later in this probe run got there past this one: emptying the slot is enough.
+    slots_[i] = 0;
+    out.push_back(std::move(rows_[r]));
+    rows_.pop_back();
+    hashes_.pop_back();
+  }
+  if (rows_.empty()) clear();  // a fold round's end: the memory goes too
+  return n;
+}
+
+template <typename Row>
+void LedgerJournal::Table<Row>::clear() {
+  rows_ = {};
+  hashes_ = {};
+  slots_ = {};
+}
+
 template <typename Rows>
 void LedgerJournal::add_rows(Rows& rows) {
-  auto put_all = [this](auto& by_key, auto& from) {
+  auto put_all = [this](auto& table, auto& from) {
     for (auto& r : from)
-      rows_ += put_row(by_key, std::move(r));
+      rows_ += table.put(std::move(r));
   };
   put_all(actors_, rows.actors);
   put_all(daily_, rows.daily);
@@ -238,19 +273,19 @@ void LedgerJournal::clear() {
 
 LedgerRows LedgerJournal::rows() const {
   LedgerRows out;
-  append_rows(actors_, out.actors);
-  append_rows(daily_, out.daily);
-  append_rows(totals_, out.totals);
-  append_rows(unit_teams_, out.unit_teams);
+  out.actors = actors_.rows();
+  out.daily = daily_.rows();
+  out.totals = totals_.rows();
+  out.unit_teams = unit_teams_.rows();
   return out;
 }
 
 LedgerRows LedgerJournal::take(size_t max_rows) {
   LedgerRows out;
-  size_t n = take_rows(actors_, max_rows, out.actors);
-  n += take_rows(daily_, max_rows - std::min(n, max_rows), out.daily);
-  n += take_rows(totals_, max_rows - std::min(n, max_rows), out.totals);
-  n += take_rows(unit_teams_, max_rows - std::min(n, max_rows), out.unit_teams);
+  size_t n = actors_.take(max_rows, out.actors);
+  n += daily_.take(max_rows - n, out.daily);
+  n += totals_.take(max_rows - n, out.totals);
+  n += unit_teams_.take(max_rows - n, out.unit_teams);
   rows_ -= n;
   return out;
 }

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "cce/store/store.h"
@@ -30,21 +29,38 @@ class LedgerJournal {
 
   // Every pending row, each key once (its latest value).
   LedgerRows rows() const;
-  // Removes and returns about max_rows pending rows (whole buckets; at least one if any).
+  // Removes and returns up to max_rows pending rows.
   LedgerRows take(size_t max_rows);
 
  private:
-  // Rows by a hash of their key; rows whose keys share a hash sit in one bucket. Updating a row
-  // already pending allocates nothing (this runs for every row of every group commit).
+  // Pending rows, each key once, in one open-addressed table: a slot holds 1 + the index of a
+  // row in `rows` (0: empty), found by probing from a hash of the row's key. This runs for every
+  // row of every group commit: updating a pending row reads a slot and the row, and allocates
+  // nothing (a node-based map chased two more pointers per row).
   template <typename Row>
-  using ByKey = std::unordered_map<uint64_t, std::vector<Row>>;
+  class Table {
+   public:
+    // Replaces the pending row with the same key; true when the key is new.
+    bool put(Row&& row);
+    const std::vector<Row>& rows() const { return rows_; }
+    // Moves up to `max` rows into `out`; returns how many.
+    size_t take(size_t max, std::vector<Row>& out);
+    void clear();
+
+   private:
+    size_t home(uint64_t hash) const;
+    void grow();
+    std::vector<Row> rows_;
+    std::vector<uint64_t> hashes_;  // of rows_[i]'s key
+    std::vector<uint32_t> slots_;   // a power of two in size, at most half full
+  };
   template <typename Rows>
   void add_rows(Rows& rows);  // moves from them
 
-  ByKey<ActorRow> actors_;
-  ByKey<DailyRow> daily_;
-  ByKey<TotalRow> totals_;
-  ByKey<UnitTeamRow> unit_teams_;
+  Table<ActorRow> actors_;
+  Table<DailyRow> daily_;
+  Table<TotalRow> totals_;
+  Table<UnitTeamRow> unit_teams_;
   size_t rows_ = 0;
 };
 
