@@ -119,35 +119,37 @@ constexpr int kMaxNesting = 32;
 bool any_value(std::string_view msg, AttrValue& out, int depth = 0);
 bool key_value(std::string_view msg, Attribute& out, int depth = 0);
 
-// Arrays and key-value lists as the decoder writes them: "[a,b]" and "{k=v,...}".
-bool array_text(std::string_view msg, int depth, std::string& text) {
-  text = "[";
+// Arrays and key-value lists as the decoder writes them, "[a,b]" and "{k=v,...}": `open`, the
+// text `item` appends for each element, commas between, then `close`.
+template <typename Item>
+bool list_text(std::string_view msg, char open, char close, std::string& text, Item&& item) {
+  text = open;
   bool first = true;
-  const bool ok = repeated(msg, 1, [&](std::string_view item) {
-    AttrValue v;
-    if (!any_value(item, v, depth + 1)) return false;
+  const bool ok = repeated(msg, 1, [&](std::string_view element) {
     if (!first) text += ',';
     first = false;
-    text += to_text(v);
-    return true;
+    return item(element);
   });
-  text += ']';
+  text += close;
   return ok;
 }
 
+bool array_text(std::string_view msg, int depth, std::string& text) {
+  return list_text(msg, '[', ']', text, [&](std::string_view element) {
+    AttrValue v;
+    if (!any_value(element, v, depth + 1)) return false;
+    text += to_text(v);
+    return true;
+  });
+}
+
 bool kvlist_text(std::string_view msg, int depth, std::string& text) {
-  text = "{";
-  bool first = true;
-  const bool ok = repeated(msg, 1, [&](std::string_view item) {
+  return list_text(msg, '{', '}', text, [&](std::string_view element) {
     Attribute kv;
-    if (!key_value(item, kv, depth + 1)) return false;
-    if (!first) text += ',';
-    first = false;
+    if (!key_value(element, kv, depth + 1)) return false;
     text += kv.key + "=" + to_text(kv.value);
     return true;
   });
-  text += '}';
-  return ok;
 }
 
 bool any_value(std::string_view msg, AttrValue& out, int depth) {
