@@ -111,30 +111,33 @@ std::vector<std::pair<std::string, std::string>> recorded(const std::string& sig
   return out;
 }
 
-otlp::pb::KeyValue* add_string(google::protobuf::RepeatedPtrField<otlp::pb::KeyValue>* attrs,
-                               const std::string& key, const std::string& value) {
+// A new attribute `key` in `attrs`: its value, to set.
+otlp::pb::AnyValue* add_value(google::protobuf::RepeatedPtrField<otlp::pb::KeyValue>* attrs,
+                              const std::string& key) {
   auto* kv = attrs->Add();
   kv->set_key(key);
-  kv->mutable_value()->set_string_value(value);
-  return kv;
+  return kv->mutable_value();
 }
 
 // A small logs export made with libprotobuf, for the cases the recordings do not hold.
 otlp::pb::ExportLogsServiceRequest logs_export() {
   otlp::pb::ExportLogsServiceRequest req;
   auto* rl = req.add_resource_logs();
-  add_string(rl->mutable_resource()->mutable_attributes(), "service.name", "claude-code");
+  add_value(rl->mutable_resource()->mutable_attributes(), "service.name")
+      ->set_string_value("claude-code");
   auto* sl = rl->add_scope_logs();
   sl->mutable_scope()->set_name("com.anthropic.claude_code.events");
   auto* rec = sl->add_log_records();
   rec->set_time_unix_nano(1763726400000000000);
   rec->set_event_name("claude_code.api_request");
   rec->mutable_body()->set_string_value("claude_code.api_request");
-  add_string(rec->mutable_attributes(), "user.email", "dev@example.com");
-  auto* cost = rec->add_attributes();
-  cost->set_key("cost_usd");
-  cost->mutable_value()->set_double_value(0.0123);
+  add_value(rec->mutable_attributes(), "user.email")->set_string_value("dev@example.com");
+  add_value(rec->mutable_attributes(), "cost_usd")->set_double_value(0.0123);
   return req;
+}
+
+otlp::pb::LogRecord* first_record(otlp::pb::ExportLogsServiceRequest& req) {
+  return req.mutable_resource_logs(0)->mutable_scope_logs(0)->mutable_log_records(0);
 }
 
 std::string varint(uint64_t v) {
@@ -229,8 +232,7 @@ TEST_CASE("wire reader: what it leaves to libprotobuf") {
   }
   SUBCASE("invalid UTF-8 in a string, which libprotobuf refuses") {
     auto req = logs_export();
-    req.mutable_resource_logs(0)->mutable_scope_logs(0)->mutable_log_records(0)->set_event_name(
-        "bad \xc3\x28 name");
+    first_record(req)->set_event_name("bad \xc3\x28 name");
     std::string body;
     req.SerializePartialToString(&body);
     CHECK_FALSE(otlp::read_logs_wire(body));
@@ -238,12 +240,7 @@ TEST_CASE("wire reader: what it leaves to libprotobuf") {
   }
   SUBCASE("values nested more than 32 deep") {
     auto req = logs_export();
-    auto* kv = req.mutable_resource_logs(0)
-                   ->mutable_scope_logs(0)
-                   ->mutable_log_records(0)
-                   ->add_attributes();
-    kv->set_key("deep");
-    auto* v = kv->mutable_value();
+    auto* v = add_value(first_record(req)->mutable_attributes(), "deep");
     for (int i = 0; i < 40; ++i)
       v = v->mutable_array_value()->add_values();
     v->set_int_value(1);
@@ -276,21 +273,12 @@ TEST_CASE("wire reader: what it reads as libprotobuf does") {
   }
   SUBCASE("empty strings, bools, ints and bytes keep their kinds") {
     auto req = logs_export();
-    auto* attrs = req.mutable_resource_logs(0)
-                      ->mutable_scope_logs(0)
-                      ->mutable_log_records(0)
-                      ->mutable_attributes();
-    add_string(attrs, "empty", "");
-    auto* b = attrs->Add();
-    b->set_key("flag");
-    b->mutable_value()->set_bool_value(false);
-    auto* n = attrs->Add();
-    n->set_key("negative");
-    n->mutable_value()->set_int_value(-42);
-    auto* bytes = attrs->Add();
-    bytes->set_key("id");
-    bytes->mutable_value()->set_bytes_value(std::string("\x00\xff", 2));
-    attrs->Add()->set_key("unset");
+    auto* attrs = first_record(req)->mutable_attributes();
+    add_value(attrs, "empty")->set_string_value("");
+    add_value(attrs, "flag")->set_bool_value(false);
+    add_value(attrs, "negative")->set_int_value(-42);
+    add_value(attrs, "id")->set_bytes_value(std::string("\x00\xff", 2));
+    attrs->Add()->set_key("unset");  // no value at all
     const std::string body = req.SerializeAsString();
     auto read = otlp::read_logs_wire(body);
     REQUIRE(read);
@@ -304,22 +292,15 @@ TEST_CASE("wire reader: what it reads as libprotobuf does") {
   }
   SUBCASE("arrays and key-value lists, nested, as text") {
     auto req = logs_export();
-    auto* attrs = req.mutable_resource_logs(0)
-                      ->mutable_scope_logs(0)
-                      ->mutable_log_records(0)
-                      ->mutable_attributes();
-    auto* list = attrs->Add();
-    list->set_key("list");
-    auto* values = list->mutable_value()->mutable_array_value();
+    auto* attrs = first_record(req)->mutable_attributes();
+    auto* values = add_value(attrs, "list")->mutable_array_value();
     values->add_values()->set_int_value(7);
     values->add_values()->set_string_value("x");
     values->add_values();  // an empty value
     auto* inner = values->add_values()->mutable_kvlist_value()->add_values();
     inner->set_key("k");
     inner->mutable_value()->mutable_array_value()->add_values()->set_bool_value(true);
-    auto* empty = attrs->Add();
-    empty->set_key("sources");
-    empty->mutable_value()->mutable_array_value();
+    add_value(attrs, "sources")->mutable_array_value();
     const std::string body = req.SerializeAsString();
     auto read = otlp::read_logs_wire(body);
     REQUIRE(read);
